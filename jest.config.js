@@ -1,0 +1,20 @@
+// Jest runs in native ESM mode (node --experimental-vm-modules, see package.json) with swc
+// stripping types; `tsc --noEmit` does the type checking as its own step of `npm test`.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2024' },
+        module: { type: 'es6' },
+      },
+    ],
+  },
+  roots: ['<rootDir>/src'],
+  testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
+  watchman: false,
+};

@@ -1,0 +1,652 @@
+// Validation of the Kubernetes PodSpec a Revision embeds: which fields Knative allows (the field
+// masks, some behind config-features flags), containers, ports, probes, volumes and security
+// context. Paths are relative to the PodSpec; callers prefix them.
+import type { Container, ContainerPort, Probe, SecurityContext, Volume } from '../core/v1.ts';
+import { featureAllows, type FeatureName, type FeaturesConfig } from '../config/features.ts';
+import {
+  disallowedFields,
+  generic,
+  invalidValue,
+  missingField,
+  missingOneOf,
+  multipleOneOf,
+  outOfBounds,
+  under,
+  type FieldError,
+} from '../field-error.ts';
+import { isDNS1123Label, isDNS1123Subdomain } from '../validation/names.ts';
+import type { RevisionSpec } from './v1/revision-types.ts';
+
+const MAX_INT32 = 2147483647;
+export const RESERVED_PORTS = new Set([8012, 8013, 8022, 9090, 9091, 8008]);
+export const RESERVED_ENV = ['PORT', 'K_SERVICE', 'K_CONFIGURATION', 'K_REVISION'];
+export const RESERVED_CONTAINER_NAME = 'queue-proxy';
+const RESERVED_MOUNT_PATHS = new Set(['/', '/dev', '/dev/log']);
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_PORT_NAME = 'http';
+
+type Mode = 'user' | 'sidecar' | 'init';
+
+/** Set in Go's sense: anything but absent, false, 0 or "". Empty arrays and objects count. */
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== false && value !== 0 && value !== '';
+}
+
+/** Knative's field masks: every set top-level field that `allowed` does not list. */
+function checkMask(object: object | undefined, allowed: ReadonlySet<string>): FieldError[] {
+  if (object === undefined) return [];
+  const bad = Object.entries(object)
+    .filter(([key, value]) => isSet(value) && !allowed.has(key))
+    .map(([key]) => key)
+    .sort();
+  return bad.length > 0 ? [disallowedFields(...bad)] : [];
+}
+
+const POD_ALWAYS = ['serviceAccountName', 'containers', 'volumes', 'imagePullSecrets', 'enableServiceLinks'];
+const POD_GATED: readonly [string, FeatureName][] = [
+  ['affinity', 'kubernetes.podspec-affinity'],
+  ['topologySpreadConstraints', 'kubernetes.podspec-topologyspreadconstraints'],
+  ['hostAliases', 'kubernetes.podspec-hostaliases'],
+  ['nodeSelector', 'kubernetes.podspec-nodeselector'],
+  ['runtimeClassName', 'kubernetes.podspec-runtimeclassname'],
+  ['tolerations', 'kubernetes.podspec-tolerations'],
+  ['shareProcessNamespace', 'kubernetes.podspec-shareprocessnamespace'],
+  ['priorityClassName', 'kubernetes.podspec-priorityclassname'],
+  ['schedulerName', 'kubernetes.podspec-schedulername'],
+  ['initContainers', 'kubernetes.podspec-init-containers'],
+  ['dnsPolicy', 'kubernetes.podspec-dnspolicy'],
+  ['dnsConfig', 'kubernetes.podspec-dnsconfig'],
+  ['hostIPC', 'kubernetes.podspec-hostipc'],
+  ['hostPID', 'kubernetes.podspec-hostpid'],
+  ['hostNetwork', 'kubernetes.podspec-hostnetwork'],
+];
+
+/** The fields of RevisionSpec that are not PodSpec fields. */
+const REVISION_FIELDS = [
+  'containerConcurrency',
+  'timeoutSeconds',
+  'responseStartTimeoutSeconds',
+  'idleTimeoutSeconds',
+];
+
+function podSpecMask(spec: RevisionSpec, features: FeaturesConfig): FieldError[] {
+  const allowed = new Set([...POD_ALWAYS, ...REVISION_FIELDS]);
+  for (const [field, flag] of POD_GATED) if (featureAllows(features, flag)) allowed.add(field);
+  if (
+    featureAllows(features, 'kubernetes.podspec-securitycontext') ||
+    features.securePodDefaults !== 'Disabled'
+  ) {
+    allowed.add('securityContext');
+  }
+  const errors = checkMask(spec, allowed);
+  if (spec.automountServiceAccountToken === true)
+    errors.push(disallowedFields('automountServiceAccountToken'));
+  return errors;
+}
+
+export function validatePodSpec(spec: RevisionSpec, features: FeaturesConfig): FieldError[] {
+  const errors: FieldError[] = [...podSpecMask(spec, features)];
+  errors.push(...under('securityContext', validatePodSecurityContext(spec.securityContext, features)));
+
+  const containers = spec.containers ?? [];
+  const initContainers = spec.initContainers ?? [];
+  const mounted = new Set(
+    [...containers, ...initContainers].flatMap((c) => (c.volumeMounts ?? []).map((m) => m.name)),
+  );
+  const volumes = new Map<string, Volume>();
+  (spec.volumes ?? []).forEach((volume, i) => {
+    errors.push(...under(`volumes[${i}]`, validateVolumeEntry(volume, volumes, mounted, features)));
+    if (!volumes.has(volume.name)) volumes.set(volume.name, volume);
+  });
+
+  const containerNames = new Set(containers.map((c) => c.name ?? ''));
+  if (initContainers.length > 0) {
+    if (features.flags['kubernetes.podspec-init-containers'] !== 'Enabled') {
+      errors.push(
+        generic(
+          `pod spec support for init-containers is off, but found ${initContainers.length} init containers`,
+          [],
+        ),
+      );
+    } else {
+      initContainers.forEach((c, i) => {
+        errors.push(
+          ...under(`containers[${i}]`, validateInitContainer(c, containerNames, volumes, features)),
+        );
+      });
+    }
+  }
+
+  const portCount = containers.reduce((n, c) => n + (c.ports?.length ?? 0), 0);
+  if (portCount > 1) {
+    errors.push(
+      generic(
+        'more than one container port is set',
+        'containers[*].ports',
+        'Only a single port is allowed across all containers',
+      ),
+    );
+  }
+  const servingPort = [...containers].reverse().find((c) => (c.ports?.length ?? 0) > 0)?.ports?.[0];
+  const servingPortName =
+    servingPort?.name !== undefined && servingPort.name !== '' ? servingPort.name : DEFAULT_PORT_NAME;
+
+  if (containers.length === 0) {
+    errors.push(missingField('containers'));
+  } else if (containers.length === 1) {
+    errors.push(
+      ...under(
+        'containers[0]',
+        validateContainer(containers[0] ?? {}, 'user', servingPortName, volumes, features),
+      ),
+    );
+  } else if (features.flags['multi-container'] !== 'Enabled') {
+    errors.push(generic(`multi-container is off, but found ${containers.length} containers`, []));
+  } else {
+    if (portCount === 0) errors.push(missingField('containers[*].ports'));
+    const seen = new Set<string>();
+    containers.forEach((c, i) => {
+      const name = c.name ?? '';
+      if (name !== '' && seen.has(name))
+        errors.push(generic(`duplicate container name ${JSON.stringify(name)}`, `containers[${i}].name`));
+      seen.add(name);
+      const mode: Mode = (c.ports?.length ?? 0) > 0 ? 'user' : 'sidecar';
+      errors.push(
+        ...under(`containers[${i}]`, validateContainer(c, mode, servingPortName, volumes, features)),
+      );
+    });
+  }
+
+  if (spec.serviceAccountName !== undefined && spec.serviceAccountName !== '') {
+    for (const message of isDNS1123Subdomain(spec.serviceAccountName)) {
+      errors.push(invalidValue(spec.serviceAccountName, 'serviceAccountName', message));
+    }
+  }
+  return errors;
+}
+
+// ---- containers ----
+
+const CONTAINER_ALLOWED = new Set([
+  'name',
+  'args',
+  'command',
+  'env',
+  'workingDir',
+  'envFrom',
+  'image',
+  'imagePullPolicy',
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'ports',
+  'resources',
+  'securityContext',
+  'terminationMessagePath',
+  'terminationMessagePolicy',
+  'volumeMounts',
+]);
+
+function validateInitContainer(
+  c: Container,
+  regularNames: ReadonlySet<string>,
+  volumes: ReadonlyMap<string, Volume>,
+  features: FeaturesConfig,
+): FieldError[] {
+  const errors: FieldError[] = [];
+  if (c.name !== undefined && regularNames.has(c.name)) {
+    errors.push(generic(`duplicate container name ${JSON.stringify(c.name)}`, 'name'));
+  }
+  for (const field of ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'] as const) {
+    if (c[field] !== undefined) errors.push(generic('field not allowed in an init container', field));
+  }
+  errors.push(...validateContainer(c, 'init', DEFAULT_PORT_NAME, volumes, features));
+  return errors;
+}
+
+function validateContainer(
+  c: Container,
+  mode: Mode,
+  servingPortName: string,
+  volumes: ReadonlyMap<string, Volume>,
+  features: FeaturesConfig,
+): FieldError[] {
+  if (Object.values(c).every((v) => !isSet(v))) return [missingField('')];
+  const errors: FieldError[] = [];
+  if (mode === 'user') {
+    errors.push(...under('livenessProbe', validateProbe(c.livenessProbe, servingPortName)));
+    errors.push(...under('readinessProbe', validateReadinessProbe(c.readinessProbe, servingPortName)));
+    errors.push(...under('startupProbe', validateProbe(c.startupProbe, servingPortName)));
+  } else if (mode === 'sidecar') {
+    for (const field of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+      const probe = c[field];
+      if (probe === undefined) continue;
+      if (features.flags['multi-container-probing'] === 'Enabled') {
+        const check = field === 'readinessProbe' ? validateReadinessProbe : validateProbe;
+        errors.push(...under(field, check(probe, undefined)));
+      } else {
+        errors.push(...under(field, sidecarProbeFields(probe)));
+      }
+    }
+  }
+  errors.push(...checkMask(c, CONTAINER_ALLOWED));
+  if (c.name === RESERVED_CONTAINER_NAME) {
+    errors.push(generic(`${JSON.stringify(RESERVED_CONTAINER_NAME)} is a reserved container name`, 'name'));
+  }
+  const reserved = mode === 'user' ? RESERVED_ENV : RESERVED_ENV.filter((n) => n !== 'PORT');
+  (c.env ?? []).forEach((env, i) => {
+    if (env.name === '') errors.push(missingField(`env[${i}].name`));
+    else if (reserved.includes(env.name)) {
+      errors.push(
+        generic(`${JSON.stringify(env.name)} is a reserved environment variable`, `env[${i}].name`),
+      );
+    }
+    const from = env.valueFrom;
+    if (from !== undefined && !featureAllows(features, 'kubernetes.podspec-fieldref')) {
+      for (const field of ['fieldRef', 'resourceFieldRef'] as const) {
+        if (from[field] !== undefined) errors.push(disallowedFields(`env[${i}].valueFrom.${field}`));
+      }
+    }
+    if (from?.fileKeyRef !== undefined) errors.push(disallowedFields(`env[${i}].valueFrom.fileKeyRef`));
+  });
+  (c.envFrom ?? []).forEach((source) => {
+    const set = (['configMapRef', 'secretRef'] as const).filter((f) => source[f] !== undefined);
+    if (set.length === 2) errors.push(multipleOneOf('envFrom.configMapRef', 'envFrom.secretRef'));
+    if (set.length === 0) errors.push(missingOneOf('envFrom.configMapRef', 'envFrom.secretRef'));
+  });
+  errors.push(...validateImage(c.image));
+  const ports = c.ports ?? [];
+  for (const port of mode === 'init' ? ports : ports.slice(0, 1)) {
+    errors.push(...under('ports', validatePort(port, mode)));
+  }
+  if (c.resources?.claims !== undefined) errors.push(disallowedFields('resources.claims'));
+  errors.push(...under('securityContext', validateContainerSecurityContext(c.securityContext, features)));
+  if (
+    c.terminationMessagePolicy !== undefined &&
+    !['', 'File', 'FallbackToLogsOnError'].includes(c.terminationMessagePolicy)
+  ) {
+    errors.push(invalidValue(c.terminationMessagePolicy, 'terminationMessagePolicy'));
+  }
+  errors.push(...validateVolumeMounts(c, volumes, features));
+  return errors;
+}
+
+// A weak OCI reference check, as go-containerregistry does it: optional registry, lowercase path
+// components, an optional tag and an optional sha256 digest.
+const IMAGE_REFERENCE =
+  /^(?:(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d+)?)\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+function validateImage(image: string | undefined): FieldError[] {
+  if (image === undefined || image === '') return [missingField('image')];
+  if (!IMAGE_REFERENCE.test(image)) {
+    return [
+      generic(
+        'Failed to parse image reference',
+        'image',
+        `image: ${JSON.stringify(image)}, error: could not parse reference: ${image}`,
+      ),
+    ];
+  }
+  return [];
+}
+
+function validatePort(port: ContainerPort, mode: Mode): FieldError[] {
+  const errors = checkMask(port, new Set(['containerPort', 'name', 'protocol']));
+  const n = port.containerPort;
+  if (RESERVED_PORTS.has(n)) {
+    errors.push(
+      invalidValue(
+        `${n} is a reserved port`,
+        'containerPort',
+        `${n} is a reserved port, please use a different value`,
+      ),
+    );
+  }
+  if (n < 0 || n > 65535) errors.push(outOfBounds(n, 0, 65535, 'containerPort'));
+  if (mode !== 'init') {
+    if (port.protocol !== undefined && port.protocol !== '' && port.protocol !== 'TCP') {
+      errors.push(invalidValue(port.protocol, 'protocol'));
+    }
+    if (port.name !== undefined && !['', 'h2c', 'http1'].includes(port.name)) {
+      errors.push(
+        generic(`Port name ${port.name} is not allowed`, '', "Name must be empty, or one of: 'h2c', 'http1'"),
+      );
+    }
+  }
+  return errors;
+}
+
+// ---- probes ----
+
+const PROBE_ALLOWED = new Set([
+  'exec',
+  'httpGet',
+  'tcpSocket',
+  'grpc',
+  'initialDelaySeconds',
+  'timeoutSeconds',
+  'periodSeconds',
+  'successThreshold',
+  'failureThreshold',
+]);
+const HANDLERS = ['exec', 'httpGet', 'tcpSocket', 'grpc'] as const;
+
+/** Without multi-container probing, a sidecar may not have probes: every set field is reported. */
+function sidecarProbeFields(probe: Probe): FieldError[] {
+  const fields = Object.entries(probe)
+    .filter(([, v]) => isSet(v))
+    .map(([k]) => ((HANDLERS as readonly string[]).includes(k) ? '' : k));
+  return fields.length > 0 ? [disallowedFields(...new Set(fields))] : [];
+}
+
+function validateProbe(probe: Probe | undefined, servingPortName: string | undefined): FieldError[] {
+  if (probe === undefined) return [];
+  const errors = checkMask(probe, PROBE_ALLOWED);
+  for (const handler of ['httpGet', 'tcpSocket'] as const) {
+    const action = probe[handler];
+    if (action === undefined) continue;
+    const port = action.port;
+    if (servingPortName !== undefined) {
+      if (typeof port === 'string' && port !== '' && port !== servingPortName) {
+        errors.push(invalidValue(port, `${handler}.port`, 'Probe port must match container port'));
+      }
+    } else if (port === undefined || port === '' || port === 0) {
+      errors.push(invalidValue('0', `${handler}.port`, 'Probe port must be specified'));
+    }
+  }
+  const set = HANDLERS.filter((h) => probe[h] !== undefined);
+  if (set.length === 0) errors.push(missingOneOf('httpGet', 'tcpSocket', 'exec', 'grpc'));
+  if (set.length > 1) errors.push(multipleOneOf(...set.map((h) => (h === 'grpc' ? 'gRPC' : h))));
+  return errors;
+}
+
+function validateReadinessProbe(probe: Probe | undefined, servingPortName: string | undefined): FieldError[] {
+  if (probe === undefined) return [];
+  const errors = validateProbe(probe, servingPortName);
+  const period = probe.periodSeconds ?? 0;
+  if (period < 0) errors.push(outOfBounds(period, 0, MAX_INT32, 'periodSeconds'));
+  const delay = probe.initialDelaySeconds ?? 0;
+  if (delay < 0) errors.push(outOfBounds(delay, 0, MAX_INT32, 'initialDelaySeconds'));
+  const success = probe.successThreshold ?? 0;
+  if (success < 1) errors.push(outOfBounds(success, 1, MAX_INT32, 'successThreshold'));
+  const timeout = probe.timeoutSeconds ?? 0;
+  const failure = probe.failureThreshold ?? 0;
+  if (period === 0) {
+    if (failure !== 0)
+      errors.push(generic('failureThreshold is disallowed when periodSeconds is zero', 'failureThreshold'));
+    if (timeout !== 0)
+      errors.push(generic('timeoutSeconds is disallowed when periodSeconds is zero', 'timeoutSeconds'));
+  } else {
+    if (timeout < 1) errors.push(outOfBounds(timeout, 1, MAX_INT32, 'timeoutSeconds'));
+    if (failure < 1) errors.push(outOfBounds(failure, 1, MAX_INT32, 'failureThreshold'));
+  }
+  return errors;
+}
+
+// ---- security context ----
+
+function validateContainerSecurityContext(
+  sc: SecurityContext | undefined,
+  features: FeaturesConfig,
+): FieldError[] {
+  if (sc === undefined) return [];
+  const allowed = new Set([
+    'capabilities',
+    'readOnlyRootFilesystem',
+    'runAsUser',
+    'runAsGroup',
+    'runAsNonRoot',
+    'allowPrivilegeEscalation',
+    'seccompProfile',
+  ]);
+  const errors = checkMask(sc, allowed);
+  if (sc.privileged === true) errors.push(disallowedFields('privileged'));
+  const add = sc.capabilities?.add;
+  if (
+    add !== undefined &&
+    add.length > 0 &&
+    features.flags['kubernetes.containerspec-addcapabilities'] !== 'Enabled'
+  ) {
+    const onlyBind = add.length === 1 && add[0] === 'NET_BIND_SERVICE';
+    if (!(features.securePodDefaults === 'Enabled' && onlyBind))
+      errors.push(disallowedFields('capabilities.add'));
+  }
+  for (const field of ['runAsUser', 'runAsGroup'] as const) {
+    const v = sc[field];
+    if (v !== undefined && (v < 0 || v > MAX_INT32)) errors.push(outOfBounds(v, 0, MAX_INT32, field));
+  }
+  return errors;
+}
+
+function validatePodSecurityContext(
+  sc: Record<string, unknown> | undefined,
+  features: FeaturesConfig,
+): FieldError[] {
+  if (sc === undefined) return [];
+  const allowed = new Set<string>();
+  if (featureAllows(features, 'kubernetes.podspec-securitycontext')) {
+    for (const f of [
+      'runAsUser',
+      'runAsGroup',
+      'runAsNonRoot',
+      'fsGroup',
+      'supplementalGroups',
+      'seccompProfile',
+    ])
+      allowed.add(f);
+  } else if (features.securePodDefaults === 'Enabled') {
+    const type = (sc.seccompProfile as { type?: string } | undefined)?.type;
+    if (type === 'RuntimeDefault' || type === 'Unconfined') allowed.add('seccompProfile');
+  }
+  const errors = checkMask(sc, allowed);
+  for (const field of ['runAsUser', 'runAsGroup', 'fsGroup']) {
+    const v = sc[field];
+    if (typeof v === 'number' && (v < 0 || v > MAX_INT32)) errors.push(outOfBounds(v, 0, MAX_INT32, field));
+  }
+  const groups = sc.supplementalGroups;
+  if (Array.isArray(groups)) {
+    groups.forEach((g, i) => {
+      if (typeof g === 'number' && (g < 0 || g > MAX_INT32))
+        errors.push(outOfBounds(g, 0, MAX_INT32, `supplementalGroups[${i}]`));
+    });
+  }
+  return errors;
+}
+
+// ---- volumes ----
+
+const VOLUME_SOURCES = [
+  'secret',
+  'configMap',
+  'projected',
+  'emptyDir',
+  'persistentVolumeClaim',
+  'hostPath',
+  'csi',
+  'ephemeral',
+  'image',
+] as const;
+const GATED_SOURCES: Partial<Record<(typeof VOLUME_SOURCES)[number], [FeatureName, string]>> = {
+  emptyDir: ['kubernetes.podspec-volumes-emptydir', 'EmptyDir'],
+  hostPath: ['kubernetes.podspec-volumes-hostpath', 'HostPath'],
+  csi: ['kubernetes.podspec-volumes-csi', 'CSI'],
+  image: ['kubernetes.podspec-volumes-image', 'Image'],
+};
+
+function validateVolumeEntry(
+  volume: Volume,
+  seen: ReadonlyMap<string, Volume>,
+  mounted: ReadonlySet<string>,
+  features: FeaturesConfig,
+): FieldError[] {
+  const errors: FieldError[] = [];
+  if (seen.has(volume.name))
+    errors.push(generic(`duplicate volume name ${JSON.stringify(volume.name)}`, 'name'));
+  if (!mounted.has(volume.name))
+    errors.push(generic(`volume with name ${JSON.stringify(volume.name)} not mounted`, 'name'));
+  return [...errors, ...validateVolume(volume, features)];
+}
+
+function validateVolume(volume: Volume, features: FeaturesConfig): FieldError[] {
+  let errors: FieldError[] = [];
+  const flags = features.flags;
+  const pvc = volume.persistentVolumeClaim;
+  if (pvc !== undefined) {
+    if (flags['kubernetes.podspec-persistent-volume-claim'] !== 'Enabled') {
+      errors.push(
+        generic(
+          `Persistent volume claim support is disabled, but found persistent volume claim ${pvc.claimName}`,
+          [],
+        ),
+      );
+    }
+    if (pvc.readOnly !== true && flags['kubernetes.podspec-persistent-volume-write'] !== 'Enabled') {
+      errors.push(
+        generic(
+          `Persistent volume write support is disabled, but found persistent volume claim ${pvc.claimName} that is not read-only`,
+          [],
+        ),
+      );
+    }
+  }
+  for (const [source, [flag, label]] of Object.entries(GATED_SOURCES) as [
+    keyof Volume,
+    [FeatureName, string],
+  ][]) {
+    if (volume[source] !== undefined && flags[flag] !== 'Enabled') {
+      errors.push(
+        generic(`${label} volume support is disabled, but found ${label} volume ${volume.name}`, []),
+      );
+    }
+  }
+  if (volume.name === '') errors = [missingField('name')];
+  else if (isDNS1123Label(volume.name).length > 0) errors = [invalidValue(volume.name, 'name')];
+
+  const allowed = new Set(['name', 'secret', 'configMap', 'projected']);
+  if (featureAllows(features, 'kubernetes.podspec-volumes-emptydir')) allowed.add('emptyDir');
+  if (featureAllows(features, 'kubernetes.podspec-persistent-volume-claim'))
+    allowed.add('persistentVolumeClaim');
+  if (featureAllows(features, 'kubernetes.podspec-volumes-hostpath')) allowed.add('hostPath');
+  if (featureAllows(features, 'kubernetes.podspec-volumes-csi')) allowed.add('csi');
+  if (featureAllows(features, 'kubernetes.podspec-volumes-image')) allowed.add('image');
+  errors.push(...checkMask(volume, allowed));
+
+  for (const source of ['secret', 'configMap'] as const) {
+    (volume[source]?.items ?? []).forEach((item, j) => {
+      if (item.key === '') errors.push(missingField(`items[${j}].key`));
+      if (item.path === '') errors.push(missingField(`items[${j}].path`));
+    });
+  }
+  (volume.projected?.sources ?? []).forEach((projection, j) => {
+    const kinds = (['secret', 'configMap', 'serviceAccountToken', 'downwardAPI'] as const).filter(
+      (k) => projection[k] !== undefined,
+    );
+    errors.push(
+      ...under(
+        `projected[${j}]`,
+        checkMask(projection, new Set(['secret', 'configMap', 'serviceAccountToken', 'downwardAPI'])),
+      ),
+    );
+    if (kinds.length === 0)
+      errors.push(
+        missingOneOf(
+          ...['secret', 'configMap', 'serviceAccountToken', 'downwardAPI'].map((k) => `projected[${j}].${k}`),
+        ),
+      );
+    if (kinds.length > 1) errors.push(multipleOneOf(...kinds.map((k) => `projected[${j}].${k}`)));
+    for (const k of ['secret', 'configMap'] as const) {
+      const ref = projection[k];
+      if (ref !== undefined && (ref.name ?? '') === '')
+        errors.push(missingField(`projected[${j}].${k}.name`));
+    }
+    if (projection.serviceAccountToken !== undefined && projection.serviceAccountToken.path === '') {
+      errors.push(missingField(`projected[${j}].serviceAccountToken.path`));
+    }
+  });
+  const medium = volume.emptyDir?.medium;
+  if (medium !== undefined && medium !== '' && medium !== 'Memory')
+    errors.push(invalidValue(medium, 'emptyDir.medium'));
+
+  const set = VOLUME_SOURCES.filter((s) => volume[s] !== undefined);
+  if (set.length === 0) {
+    const candidates: string[] = ['secret', 'configMap', 'projected'];
+    if (flags['kubernetes.podspec-volumes-emptydir'] === 'Enabled') candidates.push('emptyDir');
+    if (flags['kubernetes.podspec-persistent-volume-claim'] === 'Enabled')
+      candidates.push('persistentVolumeClaim');
+    if (flags['kubernetes.podspec-volumes-hostpath'] === 'Enabled') candidates.push('hostPath');
+    if (flags['kubernetes.podspec-volumes-csi'] === 'Enabled') candidates.push('csi');
+    if (flags['kubernetes.podspec-volumes-image'] === 'Enabled') candidates.push('image');
+    if (!Object.keys(volume).some((k) => k !== 'name')) errors.push(missingOneOf(...candidates));
+  } else if (set.length > 1) {
+    errors.push(multipleOneOf(...set));
+  }
+  return errors;
+}
+
+function validateVolumeMounts(
+  c: Container,
+  volumes: ReadonlyMap<string, Volume>,
+  features: FeaturesConfig,
+): FieldError[] {
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  (c.volumeMounts ?? []).forEach((mount, i) => {
+    const at = (field: string) => `volumeMounts[${i}].${field}`;
+    const disallowed = checkMask(
+      mount,
+      new Set(['name', 'readOnly', 'mountPath', 'subPath', 'mountPropagation']),
+    );
+    errors.push(...under(`volumeMounts[${i}]`, disallowed));
+    const volume = volumes.get(mount.name);
+    if (volume === undefined) errors.push(generic('volumeMount has no matching volume', at('name')));
+    const clean = cleanPath(mount.mountPath);
+    if (mount.mountPath === '') errors.push(missingField(at('mountPath')));
+    else if (RESERVED_MOUNT_PATHS.has(clean))
+      errors.push(generic(`mountPath ${JSON.stringify(clean)} is a reserved path`, at('mountPath')));
+    else if (!mount.mountPath.startsWith('/')) errors.push(invalidValue(mount.mountPath, at('mountPath')));
+    else if (seen.has(clean))
+      errors.push(invalidValue(`${JSON.stringify(mount.mountPath)} must be unique`, at('mountPath')));
+    seen.add(clean);
+    const writable =
+      volume?.emptyDir !== undefined ||
+      volume?.persistentVolumeClaim !== undefined ||
+      volume?.ephemeral !== undefined;
+    if (!writable && mount.readOnly !== true) {
+      errors.push(generic('volume mount should be readOnly for this type of volume', at('readOnly')));
+    }
+    if (volume?.persistentVolumeClaim?.readOnly === true && mount.readOnly !== true) {
+      errors.push(generic('volume is readOnly but volume mount is not', at('readOnly')));
+    }
+    if (mount.mountPropagation !== undefined && mount.mountPropagation !== '') {
+      if (features.flags['kubernetes.podspec-volumes-mount-propagation'] !== 'Enabled') {
+        errors.push(
+          generic(
+            `Volume Mount Propagation support is disabled, but found volume mount ${mount.name} with mount propagation`,
+            [],
+          ),
+        );
+      } else if (!['None', 'HostToContainer'].includes(mount.mountPropagation)) {
+        errors.push(
+          generic('mount propagation should be set to None or HostToContainer', at('mountPropagation')),
+        );
+      }
+    }
+  });
+  return errors;
+}
+
+/** Go's path.Clean for absolute and relative POSIX paths. */
+export function cleanPath(path: string): string {
+  if (path === '') return '.';
+  const absolute = path.startsWith('/');
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+      else if (!absolute) out.push('..');
+    } else out.push(part);
+  }
+  const joined = out.join('/');
+  return absolute ? `/${joined}` : joined === '' ? '.' : joined;
+}
