@@ -1,6 +1,6 @@
 // The `ebb` command: offline tools for users' manifests. Every failure is a message and an exit
 // code, never a stack trace.
-import { runValidate } from './validate.ts';
+import { runValidate, type Output } from './validate.ts';
 
 const USAGE = `Usage: ebb <command> [options]
 
@@ -12,43 +12,44 @@ Commands:
 Run "ebb <command> --help" for a command's options.
 `;
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], out: Output = process): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'validate':
-        return await runValidate(rest);
+        return await runValidate(rest, out);
       case 'version':
       case '--version': {
         const pkg = (await import('../../package.json', { with: { type: 'json' } })) as {
           default: { version: string };
         };
-        process.stdout.write(`ebb ${pkg.default.version}\n`);
+        out.stdout.write(`ebb ${pkg.default.version}\n`);
         return 0;
       }
       case undefined:
       case 'help':
       case '--help':
       case '-h':
-        process.stdout.write(USAGE);
+        out.stdout.write(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        process.stderr.write(`ebb: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+        out.stderr.write(`ebb: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
         return 2;
     }
   } catch (error) {
-    process.stderr.write(`ebb: ${describeError(error)}\n`);
+    out.stderr.write(`ebb: ${describeError(error)}\n`);
     return 2;
   }
 }
 
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const path = (error as NodeJS.ErrnoException).path;
-    if (code === 'ENOENT' && path !== undefined) return `${path}: no such file or directory`;
-    if (code === 'EACCES' && path !== undefined) return `${path}: permission denied`;
-    return error.message;
+  // Duck-typed: errors from Node's fs may come from another realm, where instanceof fails.
+  if (typeof error === 'object' && error !== null) {
+    const { code, path, message } = error as { code?: unknown; path?: unknown; message?: unknown };
+    if (code === 'ENOENT' && typeof path === 'string') return `${path}: no such file or directory`;
+    if (code === 'EACCES' && typeof path === 'string') return `${path}: permission denied`;
+    if (code === 'EISDIR' && typeof path === 'string') return `${path}: is a directory`;
+    if (typeof message === 'string') return message;
   }
   return String(error);
 }

@@ -31,7 +31,13 @@ export interface Problem {
   details?: string;
 }
 
-export async function runValidate(argv: readonly string[]): Promise<number> {
+/** Where a command writes; tests pass their own. */
+export interface Output {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+export async function runValidate(argv: readonly string[], out: Output = process): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -46,23 +52,23 @@ export async function runValidate(argv: readonly string[]): Promise<number> {
       allowPositionals: false,
     });
   } catch (error) {
-    process.stderr.write(`ebb validate: ${(error as Error).message}\n\n${HELP}`);
+    out.stderr.write(`ebb validate: ${(error as Error).message}\n\n${HELP}`);
     return 2;
   }
   const { values } = parsed;
   if (values.help) {
-    process.stdout.write(HELP);
+    out.stdout.write(HELP);
     return 0;
   }
   if (values.output !== 'text' && values.output !== 'json') {
-    process.stderr.write(
+    out.stderr.write(
       `ebb validate: --output must be "text" or "json", not ${JSON.stringify(values.output)}\n`,
     );
     return 2;
   }
   const paths = values.filename ?? [];
   if (paths.length === 0) {
-    process.stderr.write(`ebb validate: give at least one -f FILE|DIR|-\n\n${HELP}`);
+    out.stderr.write(`ebb validate: give at least one -f FILE|DIR|-\n\n${HELP}`);
     return 2;
   }
 
@@ -107,14 +113,14 @@ export async function runValidate(argv: readonly string[]): Promise<number> {
   }
 
   if (values.output === 'json') {
-    process.stdout.write(
+    out.stdout.write(
       `${JSON.stringify({ valid: problems.length === 0, checked, skipped, problems }, null, 2)}\n`,
     );
   } else {
-    for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+    for (const p of problems) out.stdout.write(`${formatProblem(p)}\n`);
     const verdict = problems.length === 0 ? 'all valid' : `${problems.length} problem(s)`;
     const skip = skipped > 0 ? `, ${skipped} other object(s) skipped` : '';
-    process.stderr.write(`ebb validate: ${checked} object(s) checked${skip}: ${verdict}\n`);
+    out.stderr.write(`ebb validate: ${checked} object(s) checked${skip}: ${verdict}\n`);
   }
   return problems.length === 0 ? 0 : 1;
 }

@@ -399,8 +399,8 @@ function validateContainerSecurityContext(
     'allowPrivilegeEscalation',
     'seccompProfile',
   ]);
+  // privileged: false is allowed; the mask treats false as unset, so true is reported.
   const errors = checkMask(sc, allowed);
-  if (sc.privileged === true) errors.push(disallowedFields('privileged'));
   const add = sc.capabilities?.add;
   if (
     add !== undefined &&
