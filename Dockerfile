@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# One image for every ebb component. Build: docker build -t ghcr.io/ebb-dev/ebb:dev .
+# The local cluster (no Docker engine) maps this image to the checkout instead; see e2e/.
+
+FROM node:24-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# The "node" devDependency would download a second runtime; the base image already is Node 24.
+RUN npm ci --omit=optional --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:24-slim AS deps
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="ebb" \
+      org.opencontainers.image.description="Knative Serving for any Kubernetes cluster: no mesh, no sidecar" \
+      org.opencontainers.image.source="https://github.com/ebb-dev/ebb" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}"
+WORKDIR /app
+COPY --from=deps /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY crds ./crds
+ENV NODE_ENV=production
+# Distroless "nonroot" is uid 65532; nothing in /app needs to be written, so the root filesystem
+# can be mounted read-only.
+USER 65532:65532
+ENTRYPOINT ["/nodejs/bin/node", "/app/bin/ebb.js"]
+CMD ["--help"]
