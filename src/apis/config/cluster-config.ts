@@ -104,3 +104,17 @@ export function loadClusterConfig(objects: readonly unknown[]): {
   }
   return { config, errors };
 }
+
+/** loadClusterConfig from ConfigMap name → data, e.g. `{ 'config-features': { ... } }`. */
+export function clusterConfigFromData(
+  maps: Readonly<Record<string, ConfigData>>,
+): ReturnType<typeof loadClusterConfig> {
+  return loadClusterConfig(
+    Object.entries(maps).map(([name, data]) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name },
+      data,
+    })),
+  );
+}

@@ -1,6 +1,6 @@
 // Table tests of Knative's defaulting, as the mutating webhook and `ebb validate` apply it.
 import { describe, expect, it } from '@jest/globals';
-import { defaultClusterConfig, loadClusterConfig } from '../../config/cluster-config.ts';
+import { defaultClusterConfig, clusterConfigFromData } from '../../config/cluster-config.ts';
 import type { ValidationContext } from '../validation-context.ts';
 import { defaultRevision, defaultRoute, defaultService } from './defaults.ts';
 import { Revision } from './revision-types.ts';
@@ -10,13 +10,7 @@ import { Service } from './service-types.ts';
 const image = 'dev.local/helloworld';
 
 function ctxWith(maps: Record<string, Record<string, string>> = {}): ValidationContext {
-  const objects = Object.entries(maps).map(([name, data]) => ({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name },
-    data,
-  }));
-  const loaded = loadClusterConfig(objects);
+  const loaded = clusterConfigFromData(maps);
   expect(loaded.errors).toEqual([]);
   return { config: loaded.config };
 }

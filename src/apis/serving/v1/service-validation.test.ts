@@ -2,7 +2,7 @@
 // Knative's messages and paths.
 import { describe, expect, it } from '@jest/globals';
 import { checkObject } from '../../check.ts';
-import { loadClusterConfig } from '../../config/cluster-config.ts';
+import { clusterConfigFromData } from '../../config/cluster-config.ts';
 
 type Json = Record<string, unknown>;
 
@@ -28,13 +28,7 @@ const annotated = (annotations: Record<string, string>): Json => ({
 });
 
 function configMaps(maps: Record<string, Record<string, string>>) {
-  const objects = Object.entries(maps).map(([name, data]) => ({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name },
-    data,
-  }));
-  const loaded = loadClusterConfig(objects);
+  const loaded = clusterConfigFromData(maps);
   expect(loaded.errors).toEqual([]);
   return loaded.config;
 }
