@@ -52,7 +52,7 @@ export function parseAutoscalerConfig(data: ConfigData): { config: AutoscalerCon
     containerConcurrencyTargetDefault: r.float('container-concurrency-target-default', 100),
     rpsTargetDefault: r.float('requests-per-second-target-default', 200),
     targetUtilization: 0.7,
-    targetBurstCapacity: r.float('target-burst-capacity', 211),
+    targetBurstCapacity: r.float('target-burst-capacity', 200),
     panicWindowPercentage: r.float('panic-window-percentage', 10),
     panicThresholdPercentage: r.float('panic-threshold-percentage', 200),
     activatorCapacity: r.float('activator-capacity', 100),

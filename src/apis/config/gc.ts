@@ -4,6 +4,8 @@ import { ConfigReader, dataPath, type ConfigData } from './configmap-data.ts';
 import { parseGoDuration } from './go-duration.ts';
 
 export const DISABLED = -1;
+const MAX_INT64 = 2n ** 63n - 1n;
+const MAX_UINT64 = 2n ** 64n - 1n;
 
 export interface GCConfig {
   retainSinceCreateTimeMs: number;
@@ -47,6 +49,16 @@ export function parseGCConfig(data: ConfigData): { config: GCConfig; errors: Fie
   const max = data['max-non-active-revisions'];
   if (max !== undefined && max !== '') {
     if (max.toLowerCase() === 'disabled') config.maxNonActiveRevisions = DISABLED;
+    else if (/^\d+$/.test(max) && BigInt(max) > MAX_UINT64)
+      r.fail(
+        'max-non-active-revisions',
+        `failed to parse max-non-active-revisions: strconv.ParseUint: parsing ${JSON.stringify(max)}: value out of range`,
+      );
+    else if (/^\d+$/.test(max) && BigInt(max) > MAX_INT64)
+      r.fail(
+        'max-non-active-revisions',
+        `failed to parse max-non-active-revisions: value should be lower than ${MAX_INT64}`,
+      );
     else if (/^\d+$/.test(max)) config.maxNonActiveRevisions = Number(max);
     else
       r.fail(

@@ -52,6 +52,12 @@ function template(
 }
 
 function checkDomainOutput(r: ConfigReader, key: string, output: string): void {
+  // Go's url.Parse accepts an empty host where WHATWG's URL throws, so check the host first.
+  const authority = output.split(/[/?#]/)[0] ?? '';
+  if (authority.replace(/^.*@/, '').replace(/:\d*$/, '') === '') {
+    r.fail(key, 'empty hostname');
+    return;
+  }
   let url: URL;
   try {
     url = new URL(`https://${output}`);
@@ -67,7 +73,8 @@ function checkDomainOutput(r: ConfigReader, key: string, output: string): void {
 export function parseNetworkConfig(data: ConfigData): { config: NetworkConfig; errors: FieldError[] } {
   const r = new ConfigReader(data);
   const rolloutKey = pick(r, 'rollout-duration', 'rolloutDuration');
-  const protocolRaw = (r.raw('http-protocol', 'httpProtocol')?.value ?? '').toLowerCase();
+  const protocolGiven = r.raw('http-protocol', 'httpProtocol')?.value ?? '';
+  const protocolRaw = protocolGiven.toLowerCase();
   const autoTLS = (r.raw('auto-tls', 'autoTLS')?.value ?? '').toLowerCase() === 'enabled';
   const externalTLS = r.raw('external-domain-tls');
   const config: NetworkConfig = {
@@ -114,7 +121,7 @@ export function parseNetworkConfig(data: ConfigData): { config: NetworkConfig; e
   } else {
     r.fail(
       pick(r, 'http-protocol', 'httpProtocol'),
-      `httpProtocol ${protocolRaw} in config-network ConfigMap is not supported`,
+      `httpProtocol ${protocolGiven} in config-network ConfigMap is not supported`,
       'use Enabled, Disabled or Redirected',
     );
   }
