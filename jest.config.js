@@ -13,8 +13,9 @@ export default {
       },
     ],
   },
-  roots: ['<rootDir>/src'],
+  roots: ['<rootDir>/src', '<rootDir>/e2e'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/'],
+  // e2e/tests/ holds the suites that need a running cluster; they have their own command.
+  testPathIgnorePatterns: ['/node_modules/', '/e2e/tests/'],
   watchman: false,
 };

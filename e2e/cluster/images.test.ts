@@ -1,0 +1,62 @@
+// The image table: names resolve with or without tag and digest, to scripts that exist.
+import { describe, expect, it } from '@jest/globals';
+import { access } from 'node:fs/promises';
+import { IMAGES, imageName, resolveImage } from './images.ts';
+
+const helloworld = IMAGES['dev.local/helloworld']?.script;
+const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+
+describe('imageName', () => {
+  it.each([
+    ['dev.local/helloworld', 'dev.local/helloworld'],
+    ['dev.local/helloworld:latest', 'dev.local/helloworld'],
+    [`dev.local/helloworld@${digest}`, 'dev.local/helloworld'],
+    [`dev.local/helloworld:v1@${digest}`, 'dev.local/helloworld'],
+    ['localhost:5000/app', 'localhost:5000/app'],
+    ['localhost:5000/app:v2', 'localhost:5000/app'],
+    ['helloworld', 'helloworld'],
+  ])('%s -> %s', (image, name) => {
+    expect(imageName(image)).toBe(name);
+  });
+});
+
+describe('resolveImage', () => {
+  it('runs the app with the current Node', () => {
+    expect(resolveImage('dev.local/helloworld')).toEqual({ command: [process.execPath, helloworld] });
+  });
+
+  it.each([
+    'dev.local/helloworld:latest',
+    `dev.local/helloworld@${digest}`,
+    `dev.local/helloworld:0.1@${digest}`,
+  ])('strips the tag or digest of %s', (image) => {
+    expect(resolveImage(image)).toEqual({ command: [process.execPath, helloworld] });
+  });
+
+  it.each([
+    'dev.local/unknown',
+    'docker.io/library/nginx:1.27',
+    'gcr.io/knative-samples/helloworld-go',
+    'dev.local',
+    '',
+    'constructor',
+    'toString',
+  ])('does not know %j', (image) => {
+    expect(resolveImage(image)).toBeUndefined();
+  });
+
+  it('points every image at an absolute path to a script that exists', async () => {
+    for (const [name, entry] of Object.entries(IMAGES)) {
+      expect(entry.script).toMatch(/^\/.*\/e2e\/images\/[a-z]+\.ts$/);
+      await expect(access(entry.script)).resolves.toBeUndefined();
+      expect(resolveImage(`${name}:latest`)?.command).toEqual([process.execPath, entry.script]);
+    }
+    expect(Object.keys(IMAGES).sort()).toEqual([
+      'dev.local/autoscale',
+      'dev.local/echo',
+      'dev.local/failing',
+      'dev.local/helloworld',
+      'dev.local/slowstart',
+    ]);
+  });
+});

@@ -1,0 +1,56 @@
+// The node agent's image table. The local cluster has no container runtime: the agent runs each
+// container as a local process, and this table maps an image name to the command that stands in
+// for it. An image not listed here fails to pull (ErrImagePull). ebb's own image mapping is added
+// by a later change.
+import { fileURLToPath } from 'node:url';
+
+export interface ImageEntry {
+  /** Absolute path of the TypeScript file Node runs, type stripping built in. */
+  script: string;
+  description: string;
+}
+
+function app(name: string): string {
+  return fileURLToPath(new URL(`../images/${name}.ts`, import.meta.url));
+}
+
+/** Keyed by image name without tag or digest. */
+export const IMAGES: Record<string, ImageEntry> = {
+  'dev.local/helloworld': {
+    script: app('helloworld'),
+    description: 'GET / answers "Hello ${TARGET:-World}!"',
+  },
+  'dev.local/echo': {
+    script: app('echo'),
+    description: 'answers each request with its method, path, query, headers, body and K_* env; /proxy?url=U',
+  },
+  'dev.local/autoscale': {
+    script: app('autoscale'),
+    description: '?sleep=MS holds a request; answers the in-flight count at arrival and the maximum seen',
+  },
+  'dev.local/failing': {
+    script: app('failing'),
+    description: 'exits with code 5 at start',
+  },
+  'dev.local/slowstart': {
+    script: app('slowstart'),
+    description: 'listens only after STARTUP_DELAY_MS (default 5000)',
+  },
+};
+
+/** The image reference without its digest (`@sha256:...`) or tag (`:v1`). A colon before the last
+ * slash belongs to a registry port (`localhost:5000/app`) and stays. */
+export function imageName(image: string): string {
+  const at = image.indexOf('@');
+  const name = at === -1 ? image : image.slice(0, at);
+  const colon = name.lastIndexOf(':');
+  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
+}
+
+/** The command that runs an image, or undefined when the table has no such image. */
+export function resolveImage(image: string): { command: string[] } | undefined {
+  const name = imageName(image);
+  // hasOwn: "constructor" or "toString" must not resolve through the object's prototype.
+  const entry = Object.hasOwn(IMAGES, name) ? IMAGES[name] : undefined;
+  return entry === undefined ? undefined : { command: [process.execPath, entry.script] };
+}
