@@ -3,6 +3,7 @@
 // for it. An image not listed here fails to pull (ErrImagePull). ebb's own image mapping is added
 // by a later change.
 import { fileURLToPath } from 'node:url';
+import { binary } from './paths.ts';
 
 export interface ImageEntry {
   /** Absolute path of the TypeScript file Node runs, type stripping built in. */
@@ -38,6 +39,11 @@ export const IMAGES: Record<string, ImageEntry> = {
   },
 };
 
+/** Images that stand for one of the cluster's own binaries, e.g. an in-cluster kubectl client. */
+export const BINARY_IMAGES: Record<string, () => string> = {
+  'dev.local/kubectl': () => binary('kubectl'),
+};
+
 /** The image reference without its digest (`@sha256:...`) or tag (`:v1`). A colon before the last
  * slash belongs to a registry port (`localhost:5000/app`) and stays. */
 export function imageName(image: string): string {
@@ -52,5 +58,7 @@ export function resolveImage(image: string): { command: string[] } | undefined {
   const name = imageName(image);
   // hasOwn: "constructor" or "toString" must not resolve through the object's prototype.
   const entry = Object.hasOwn(IMAGES, name) ? IMAGES[name] : undefined;
-  return entry === undefined ? undefined : { command: [process.execPath, entry.script] };
+  if (entry !== undefined) return { command: [process.execPath, entry.script] };
+  const tool = Object.hasOwn(BINARY_IMAGES, name) ? BINARY_IMAGES[name] : undefined;
+  return tool === undefined ? undefined : { command: [tool()] };
 }

@@ -1,0 +1,88 @@
+// A pod's network sandbox: its own network namespace, a veth pair to the cluster bridge and an
+// address from the pod range. Routes inside the namespace cover only the pod and service ranges,
+// so a pod cannot reach anything beyond the machine.
+import { sh, succeeds } from '../shell.ts';
+import { BRIDGE, BRIDGE_IP, POD_PREFIX, SERVICE_CIDR } from '../topology.ts';
+
+export const NETNS_PREFIX = 'ebbpod-';
+
+export function netnsName(uid: string): string {
+  return `${NETNS_PREFIX}${uid.replace(/-/g, '').slice(0, 16)}`;
+}
+
+function hostVeth(uid: string): string {
+  return `veb${uid.replace(/-/g, '').slice(0, 12)}`;
+}
+
+/** Pod addresses come from 10.244.1.0 upwards; 10.244.0.0/24 is the host's. */
+export class AddressPool {
+  private readonly used = new Set<number>();
+
+  reserve(ip: string): void {
+    this.used.add(toIndex(ip));
+  }
+
+  allocate(): string {
+    for (let i = 256; i < 65_534; i++) {
+      if (!this.used.has(i)) {
+        this.used.add(i);
+        return `10.244.${Math.floor(i / 256)}.${i % 256}`;
+      }
+    }
+    throw new Error('pod address range 10.244.0.0/16 is exhausted');
+  }
+
+  release(ip: string): void {
+    this.used.delete(toIndex(ip));
+  }
+}
+
+function toIndex(ip: string): number {
+  const [, , c = '0', d = '0'] = ip.split('.');
+  return Number(c) * 256 + Number(d);
+}
+
+export async function createSandbox(uid: string, ip: string): Promise<string> {
+  const ns = netnsName(uid);
+  const veth = hostVeth(uid);
+  await deleteSandbox(uid);
+  await sh('ip', ['netns', 'add', ns]);
+  await sh('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+  await sh('ip', ['link', 'set', veth, 'master', BRIDGE]);
+  await sh('ip', ['link', 'set', veth, 'up']);
+  const inNs = (args: string[]) => sh('ip', ['-n', ns, ...args]);
+  await inNs(['link', 'set', 'lo', 'up']);
+  await inNs(['addr', 'add', `${ip}/${POD_PREFIX}`, 'dev', 'eth0']);
+  await inNs(['link', 'set', 'eth0', 'up']);
+  await inNs(['route', 'add', SERVICE_CIDR, 'via', BRIDGE_IP]);
+  return ns;
+}
+
+/** Kills whatever still runs in the namespace, then removes it and its veth. */
+export async function deleteSandbox(uid: string): Promise<void> {
+  await removeNetns(netnsName(uid));
+  await sh('ip', ['link', 'del', hostVeth(uid)]).catch(() => undefined);
+}
+
+/** Deleting the namespace also deletes the veth end inside it, and so the pair. */
+export async function removeNetns(ns: string): Promise<void> {
+  if (await succeeds('ip', ['netns', 'pids', ns])) {
+    const pids = (await sh('ip', ['netns', 'pids', ns])).split('\n').filter((p) => p !== '');
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await sh('ip', ['netns', 'del', ns]).catch(() => undefined);
+  }
+}
+
+export async function listSandboxNamespaces(): Promise<string[]> {
+  const out = await sh('ip', ['netns', 'list']);
+  return out
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => n.startsWith(NETNS_PREFIX));
+}

@@ -1,0 +1,176 @@
+// Materialises a pod's volumes as host directories the container mounts: emptyDir, configMap,
+// secret and projected (ServiceAccount token through TokenRequest, configMaps, secrets and the
+// downward API namespace). Tokens are refreshed before they expire, as the kubelet does.
+import type { CoreV1Api, V1KeyToPath, V1Pod, V1Volume } from '@kubernetes/client-node';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export interface PreparedVolumes {
+  /** Volume name → host directory. */
+  paths: Map<string, string>;
+  /** Milliseconds until the earliest token needs refreshing, if any. */
+  refreshInMs?: number;
+}
+
+async function writeItems(
+  dir: string,
+  data: Record<string, string>,
+  items: V1KeyToPath[] | undefined,
+  mode = 0o644,
+): Promise<void> {
+  const entries =
+    items === undefined
+      ? Object.entries(data).map(([k, v]) => [k, k, v] as const)
+      : items.map((i) => [i.key, i.path, data[i.key] ?? ''] as const);
+  for (const [, path, value] of entries) {
+    const file = join(dir, path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, value, { mode });
+  }
+}
+
+function decodeSecret(data: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+  );
+}
+
+export class VolumeBuilder {
+  private readonly core: CoreV1Api;
+  constructor(core: CoreV1Api) {
+    this.core = core;
+  }
+
+  private async configMap(
+    namespace: string,
+    name: string,
+    optional: boolean | undefined,
+  ): Promise<Record<string, string>> {
+    try {
+      return (await this.core.readNamespacedConfigMap({ name, namespace })).data ?? {};
+    } catch (error) {
+      if (optional === true) return {};
+      throw new Error(`configmap "${name}" not found: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private async secret(
+    namespace: string,
+    name: string,
+    optional: boolean | undefined,
+  ): Promise<Record<string, string>> {
+    try {
+      return decodeSecret((await this.core.readNamespacedSecret({ name, namespace })).data);
+    } catch (error) {
+      if (optional === true) return {};
+      throw new Error(`secret "${name}" not found: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private async token(
+    pod: V1Pod,
+    audience: string | undefined,
+    expirationSeconds: number,
+  ): Promise<{ token: string; ttlMs: number }> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const response = await this.core.createNamespacedServiceAccountToken({
+      name: pod.spec?.serviceAccountName ?? 'default',
+      namespace,
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          ...(audience === undefined ? { audiences: [] } : { audiences: [audience] }),
+          expirationSeconds,
+          boundObjectRef: {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            name: pod.metadata?.name ?? '',
+            uid: pod.metadata?.uid ?? '',
+          },
+        },
+      },
+    });
+    const expires = response.status?.expirationTimestamp;
+    const ttlMs = expires === undefined ? expirationSeconds * 1000 : new Date(expires).getTime() - Date.now();
+    return { token: response.status?.token ?? '', ttlMs };
+  }
+
+  async prepare(pod: V1Pod, root: string): Promise<PreparedVolumes> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const paths = new Map<string, string>();
+    let refreshInMs: number | undefined;
+    for (const volume of pod.spec?.volumes ?? []) {
+      const dir = join(root, 'volumes', volume.name);
+      paths.set(volume.name, dir);
+      if (volume.emptyDir !== undefined) {
+        await mkdir(dir, { recursive: true });
+        continue;
+      }
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      const ttl = await this.fill(pod, namespace, volume, dir);
+      if (ttl !== undefined) refreshInMs = Math.min(refreshInMs ?? Infinity, ttl * 0.8);
+    }
+    return refreshInMs === undefined ? { paths } : { paths, refreshInMs };
+  }
+
+  /** Fills one volume's directory; returns a token's lifetime in ms when it holds one. */
+  private async fill(
+    pod: V1Pod,
+    namespace: string,
+    volume: V1Volume,
+    dir: string,
+  ): Promise<number | undefined> {
+    if (volume.configMap !== undefined) {
+      await writeItems(
+        dir,
+        await this.configMap(namespace, volume.configMap.name ?? '', volume.configMap.optional),
+        volume.configMap.items,
+      );
+    } else if (volume.secret !== undefined) {
+      await writeItems(
+        dir,
+        await this.secret(namespace, volume.secret.secretName ?? '', volume.secret.optional),
+        volume.secret.items,
+        0o600,
+      );
+    } else if (volume.projected !== undefined) {
+      let ttl: number | undefined;
+      for (const source of volume.projected.sources ?? []) {
+        if (source.serviceAccountToken !== undefined) {
+          const t = source.serviceAccountToken;
+          const { token, ttlMs } = await this.token(pod, t.audience, t.expirationSeconds ?? 3607);
+          await writeItems(dir, { [t.path]: token }, undefined, 0o600);
+          ttl = Math.min(ttl ?? Infinity, ttlMs);
+        } else if (source.configMap !== undefined) {
+          await writeItems(
+            dir,
+            await this.configMap(namespace, source.configMap.name ?? '', source.configMap.optional),
+            source.configMap.items,
+          );
+        } else if (source.secret !== undefined) {
+          await writeItems(
+            dir,
+            await this.secret(namespace, source.secret.name ?? '', source.secret.optional),
+            source.secret.items,
+            0o600,
+          );
+        } else if (source.downwardAPI !== undefined) {
+          for (const item of source.downwardAPI.items ?? []) {
+            const fieldPath = item.fieldRef?.fieldPath;
+            const value =
+              fieldPath === 'metadata.namespace'
+                ? namespace
+                : fieldPath === 'metadata.name'
+                  ? (pod.metadata?.name ?? '')
+                  : '';
+            await writeItems(dir, { [item.path]: value }, undefined);
+          }
+        }
+      }
+      return ttl;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,163 @@
+// The node-level services beside the control plane: ebb's node agent, kube-proxy (nftables mode,
+// so ClusterIPs work from the host and from pods) and CoreDNS (cluster.local only; it forwards
+// nothing, so no query leaves the machine), plus the API objects they need.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { ControlPlaneDirs } from './control-plane.ts';
+import { kubeconfigPath } from './control-plane.ts';
+import type { Daemons, DaemonSpec } from './daemons.ts';
+import { waitHealthy } from './health.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import { binary } from './paths.ts';
+import { nodeIdentity } from './pki.ts';
+import { sh } from './shell.ts';
+import {
+  APISERVER_URL,
+  BRIDGE_IP,
+  CLUSTER_DOMAIN,
+  DNS_SERVICE_IP,
+  NODE_NAME,
+  POD_CIDR,
+  PORTS,
+} from './topology.ts';
+
+export const NODE_SERVICES = ['ebb-node-agent', 'kube-proxy', 'coredns'] as const;
+
+const agentEntry = new URL('./agent/main.ts', import.meta.url).pathname;
+
+/** Objects the services need: CoreDNS's RBAC, and the kube-dns Service pointing at it. */
+function addons(): string {
+  const docs = [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'system:coredns' },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['endpoints', 'services', 'pods', 'namespaces'],
+          verbs: ['list', 'watch'],
+        },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'system:coredns' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:coredns' }],
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+      spec: {
+        clusterIP: DNS_SERVICE_IP,
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        ],
+      },
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: 'kube-dns-node',
+        namespace: 'kube-system',
+        labels: {
+          'kubernetes.io/service-name': 'kube-dns',
+          'endpointslice.kubernetes.io/managed-by': 'ebb-local-cluster',
+        },
+      },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [BRIDGE_IP], conditions: { ready: true }, nodeName: NODE_NAME }],
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP' },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+      ],
+    },
+  ];
+  return docs.map((d) => stringify(d)).join('---\n');
+}
+
+function specs(dirs: ControlPlaneDirs): DaemonSpec[] {
+  return [
+    {
+      name: 'ebb-node-agent',
+      command: process.execPath,
+      args: [agentEntry],
+      env: {
+        KUBECONFIG: kubeconfigPath(dirs, nodeIdentity(NODE_NAME).file),
+        EBB_AGENT_STATE: join(dirs.state, 'agent'),
+        EBB_PKI_DIR: dirs.pki,
+      },
+    },
+    {
+      name: 'kube-proxy',
+      command: binary('kube-proxy'),
+      args: [`--config=${join(dirs.state, 'kube-proxy.yaml')}`, '--v=1'],
+    },
+    { name: 'coredns', command: binary('coredns'), args: ['-conf', join(dirs.state, 'Corefile')] },
+  ];
+}
+
+export async function startNodeServices(daemons: Daemons, dirs: ControlPlaneDirs): Promise<void> {
+  for (const id of [nodeIdentity(NODE_NAME).file, 'kube-proxy', 'coredns']) {
+    await writeKubeconfig(dirs.pki, id, APISERVER_URL, kubeconfigPath(dirs, id));
+  }
+  await writeFile(
+    join(dirs.state, 'kube-proxy.yaml'),
+    stringify({
+      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+      kind: 'KubeProxyConfiguration',
+      clientConnection: { kubeconfig: kubeconfigPath(dirs, 'kube-proxy') },
+      mode: 'nftables',
+      clusterCIDR: POD_CIDR,
+      hostnameOverride: NODE_NAME,
+      bindAddress: BRIDGE_IP,
+      healthzBindAddress: `127.0.0.1:${PORTS.proxyHealth}`,
+      metricsBindAddress: `127.0.0.1:${PORTS.proxyMetrics}`,
+      nodePortAddresses: [`${BRIDGE_IP}/32`],
+      conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+    }),
+  );
+  await writeFile(
+    join(dirs.state, 'Corefile'),
+    [
+      `${CLUSTER_DOMAIN}:53 in-addr.arpa:53 ip6.arpa:53 {`,
+      `  bind ${BRIDGE_IP}`,
+      '  errors',
+      `  health 127.0.0.1:${PORTS.dnsHealth}`,
+      `  kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {`,
+      `    kubeconfig ${kubeconfigPath(dirs, 'coredns')} ebb-local`,
+      '    pods insecure',
+      '    fallthrough in-addr.arpa ip6.arpa',
+      '  }',
+      '  cache 5',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  await sh(
+    binary('kubectl'),
+    ['--kubeconfig', kubeconfigPath(dirs), 'apply', '--server-side', '--force-conflicts', '-f', '-'],
+    addons(),
+  );
+  for (const spec of specs(dirs)) await daemons.start(spec);
+  const alive = (name: string) => async () => (await daemons.pid(name)) !== undefined;
+  await waitHealthy(
+    'kube-proxy',
+    { url: `http://127.0.0.1:${PORTS.proxyHealth}/healthz` },
+    60_000,
+    alive('kube-proxy'),
+  );
+  await waitHealthy(
+    'coredns',
+    { url: `http://127.0.0.1:${PORTS.dnsHealth}/health` },
+    60_000,
+    alive('coredns'),
+  );
+}

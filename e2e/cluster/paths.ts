@@ -1,0 +1,26 @@
+// Where the local cluster keeps its binaries, state and logs: one directory, default
+// ~/.cache/ebb, overridable with EBB_CACHE_DIR.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { versionKey } from './versions.ts';
+
+export const CACHE_DIR = process.env.EBB_CACHE_DIR ?? join(homedir(), '.cache', 'ebb');
+export const BIN_DIR = join(CACHE_DIR, 'bin', versionKey());
+export const BUILD_DIR = join(CACHE_DIR, 'build');
+export const STATE_DIR = join(CACHE_DIR, 'cluster');
+
+export const BINARIES = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kube-proxy',
+  'kubectl',
+  'coredns',
+  'helm',
+] as const;
+export type Binary = (typeof BINARIES)[number];
+
+export function binary(name: Binary): string {
+  return join(BIN_DIR, name);
+}

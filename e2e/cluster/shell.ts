@@ -1,0 +1,44 @@
+// Running the host tools the cluster needs (ip, nft, openssl), with errors that say which
+// command failed and what it printed.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export class CommandError extends Error {
+  readonly stderr: string;
+  constructor(command: string, stderr: string) {
+    super(`${command} failed: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    this.stderr = stderr;
+  }
+}
+
+export async function sh(command: string, args: readonly string[], input?: string): Promise<string> {
+  try {
+    if (input !== undefined) {
+      return await new Promise<string>((resolve, reject) => {
+        const child = execFile(command, [...args], (error, stdout, stderr) => {
+          if (error) reject(new CommandError(`${command} ${args.join(' ')}`, stderr || error.message));
+          else resolve(stdout);
+        });
+        child.stdin?.end(input);
+      });
+    }
+    const { stdout } = await execFileAsync(command, [...args], { maxBuffer: 16 * 1024 * 1024 });
+    return stdout;
+  } catch (error) {
+    if (error instanceof CommandError) throw error;
+    const e = error as { stderr?: string; message?: string };
+    throw new CommandError(`${command} ${args.join(' ')}`, e.stderr ?? e.message ?? String(error));
+  }
+}
+
+/** Like sh, but a failure is an answer (false), not an error. */
+export async function succeeds(command: string, args: readonly string[]): Promise<boolean> {
+  try {
+    await execFileAsync(command, [...args]);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,213 @@
+// The local cluster behaves like a real one: nodes, version, Deployments and Services with
+// EndpointSlices, ClusterIPs from the host and from pods, cluster DNS, ServiceAccount tokens with
+// RBAC, logs, graceful deletion and exit codes.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { VERSIONS } from '../cluster/versions.ts';
+import {
+  apps,
+  core,
+  createNamespace,
+  deleteNamespace,
+  discovery,
+  eventually,
+  httpGet,
+  kubectl,
+  rbac,
+} from './kube.ts';
+
+let ns: string;
+
+beforeAll(async () => {
+  ns = await createNamespace('e2e-cluster');
+});
+
+afterAll(async () => {
+  await deleteNamespace(ns);
+});
+
+async function runningPod(name: string): Promise<V1Pod> {
+  return eventually(`pod ${name} Ready`, async () => {
+    const pod = await core.readNamespacedPod({ name, namespace: ns });
+    return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? pod : undefined;
+  });
+}
+
+async function createPod(
+  name: string,
+  container: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  await core.createNamespacedPod({
+    namespace: ns,
+    body: {
+      metadata: { name, labels: { app: name } },
+      spec: { containers: [{ name: 'main', ...container }], ...extra },
+    },
+  });
+}
+
+describe('the local cluster', () => {
+  it('has a Ready node and reports the real server version', async () => {
+    const nodes = await core.listNode();
+    expect(nodes.items.length).toBeGreaterThan(0);
+    for (const node of nodes.items) {
+      expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    }
+    const version = JSON.parse(await kubectl('version', '-o', 'json')) as {
+      serverVersion: { gitVersion: string };
+    };
+    expect(version.serverVersion.gitVersion).toBe(VERSIONS.kubernetes);
+  });
+
+  it('runs a 2-replica Deployment behind a Service with 2 ready endpoints, reachable at its ClusterIP from the host', async () => {
+    await apps.createNamespacedDeployment({
+      namespace: ns,
+      body: {
+        metadata: { name: 'hello' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'hello' } },
+          template: {
+            metadata: { labels: { app: 'hello' } },
+            spec: {
+              containers: [
+                {
+                  name: 'hello',
+                  image: 'dev.local/helloworld',
+                  env: [{ name: 'TARGET', value: 'cluster' }],
+                  ports: [{ containerPort: 8080 }],
+                  readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    await core.createNamespacedService({
+      namespace: ns,
+      body: {
+        metadata: { name: 'hello' },
+        spec: { selector: { app: 'hello' }, ports: [{ port: 80, targetPort: 8080 }] },
+      },
+    });
+    const deployment = await eventually('2 available replicas', async () => {
+      const d = await apps.readNamespacedDeployment({ name: 'hello', namespace: ns });
+      return d.status?.availableReplicas === 2 ? d : undefined;
+    });
+    expect(deployment.status?.readyReplicas).toBe(2);
+    const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=hello' });
+    expect(pods.items.map((p) => p.status?.phase)).toEqual(['Running', 'Running']);
+    expect(new Set(pods.items.map((p) => p.status?.podIP)).size).toBe(2);
+    const ready = await eventually('2 ready endpoints', async () => {
+      const slices = await discovery.listNamespacedEndpointSlice({
+        namespace: ns,
+        labelSelector: 'kubernetes.io/service-name=hello',
+      });
+      const endpoints = slices.items.flatMap((s) => s.endpoints).filter((e) => e?.conditions?.ready === true);
+      return endpoints.length === 2 ? endpoints : undefined;
+    });
+    expect(ready.flatMap((e) => e?.addresses ?? []).sort()).toEqual(
+      pods.items.map((p) => p.status?.podIP).sort(),
+    );
+    const service = await core.readNamespacedService({ name: 'hello', namespace: ns });
+    const answer = await eventually('the ClusterIP to answer', async () => {
+      const r = await httpGet(`http://${service.spec?.clusterIP ?? ''}/`);
+      return r.status === 200 ? r.body : undefined;
+    });
+    expect(answer).toBe('Hello cluster!\n');
+  });
+
+  it('resolves cluster names and reaches a Service from inside a pod', async () => {
+    await createPod('echo', { image: 'dev.local/echo', ports: [{ containerPort: 8080 }] });
+    const pod = await runningPod('echo');
+    const url = encodeURIComponent(`http://hello.${ns}.svc.cluster.local/`);
+    const result = await eventually('a proxied answer', async () => {
+      const r = await httpGet(`http://${pod.status?.podIP ?? ''}:8080/proxy?url=${url}`);
+      return r.status === 200 ? (JSON.parse(r.body) as { status: number; body: string }) : undefined;
+    });
+    expect(result).toEqual({ status: 200, body: 'Hello cluster!\n' });
+  });
+
+  it("lets a pod's in-cluster client list its namespace's pods with its token and RBAC", async () => {
+    await rbac.createNamespacedRole({
+      namespace: ns,
+      body: {
+        metadata: { name: 'pod-reader' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'get'] }],
+      },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: ns,
+      body: {
+        metadata: { name: 'pod-reader' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+        subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }],
+      },
+    });
+    await createPod(
+      'lister',
+      { image: 'dev.local/kubectl', args: ['get', 'pods', '-o', 'name'] },
+      { restartPolicy: 'Never' },
+    );
+    const pod = await eventually('lister to finish', async () => {
+      const p = await core.readNamespacedPod({ name: 'lister', namespace: ns });
+      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+    });
+    const logs = await kubectl('logs', '-n', ns, 'lister');
+    expect(pod.status?.phase).toBe('Succeeded');
+    expect(logs).toContain('pod/echo');
+    expect(logs).toContain('pod/lister');
+  });
+
+  it('serves container logs to kubectl logs', async () => {
+    const logs = await kubectl('logs', '-n', ns, 'echo');
+    expect(logs).toMatch(/echo listening on 0\.0\.0\.0:8080/);
+  });
+
+  it('reports the exit code of a failing container', async () => {
+    await createPod('failing', { image: 'dev.local/failing' });
+    const terminated = await eventually('an exit code', async () => {
+      const pod = await core.readNamespacedPod({ name: 'failing', namespace: ns });
+      const status = pod.status?.containerStatuses?.[0];
+      return status?.lastState?.terminated ?? status?.state?.terminated;
+    });
+    expect(terminated.exitCode).toBe(5);
+    expect(terminated.reason).toBe('Error');
+    expect(terminated.message).toContain('exiting with code 5');
+  });
+
+  it('deletes a pod gracefully: preStop, then SIGTERM, then gone', async () => {
+    await createPod('graceful', {
+      image: 'dev.local/helloworld',
+      lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', 'echo prestop-ran'] } } },
+    });
+    const pod = await runningPod('graceful');
+    // The stream ends when the pod is gone; kubectl may then exit non-zero with what it printed.
+    const watcher = kubectl('logs', '-n', ns, 'graceful', '-f').catch(
+      (e: unknown) => (e as { stdout?: string }).stdout ?? '',
+    );
+    await eventually('log stream', async () =>
+      (await kubectl('logs', '-n', ns, 'graceful')).includes('listening') ? true : undefined,
+    );
+    await core.deleteNamespacedPod({ name: 'graceful', namespace: ns, gracePeriodSeconds: 10 });
+    await eventually(
+      'pod gone',
+      async () => {
+        try {
+          await core.readNamespacedPod({ name: 'graceful', namespace: ns });
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      30_000,
+    );
+    expect(pod.metadata?.uid).toBeDefined();
+    const output = await watcher;
+    expect(output).toMatch(
+      /prestop-ran[\s\S]*helloworld received SIGTERM, draining[\s\S]*helloworld stopped/,
+    );
+  });
+});

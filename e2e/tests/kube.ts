@@ -1,0 +1,83 @@
+// Shared helpers for the end-to-end suites: clients for the cluster under test and polling.
+import {
+  AppsV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { binary, STATE_DIR } from '../cluster/paths.ts';
+
+export const kubeconfig = process.env.KUBECONFIG ?? `${STATE_DIR}/admin.kubeconfig`;
+export const kc = new KubeConfig();
+kc.loadFromFile(kubeconfig);
+export const core = kc.makeApiClient(CoreV1Api);
+export const apps = kc.makeApiClient(AppsV1Api);
+export const discovery = kc.makeApiClient(DiscoveryV1Api);
+export const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+
+const run = promisify(execFile);
+
+export async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await run(binary('kubectl'), ['--kubeconfig', kubeconfig, ...args], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+/** Polls `check` until it returns a value (not undefined); fails with the last reason. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${(last as Error).message}`}`);
+}
+
+export async function createNamespace(prefix: string): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await core.createNamespace({ body: { metadata: { name } } });
+  await eventually(
+    `default ServiceAccount in ${name}`,
+    async () =>
+      (await core.readNamespacedServiceAccount({ name: 'default', namespace: name })).metadata?.name,
+  );
+  return name;
+}
+
+export async function deleteNamespace(name: string): Promise<void> {
+  await core.deleteNamespace({ name }).catch(() => undefined);
+  await eventually(
+    `namespace ${name} to be gone`,
+    async () => {
+      try {
+        await core.readNamespace({ name });
+        return undefined;
+      } catch {
+        return true;
+      }
+    },
+    120_000,
+  );
+}
+
+/** GET over plain HTTP from the host; resolves with status and body. */
+export async function httpGet(url: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  return { status: response.status, body: await response.text() };
+}
