@@ -48,7 +48,8 @@ const jestRun = (args: string[]) =>
 
 let code = step([node, cluster, 'up']);
 if (code === 0) {
-  code = jestRun(['--testPathIgnorePatterns', 'teardown', ...extra]);
+  // Patterns first: jest's array options would swallow positional arguments that follow them.
+  code = jestRun([...extra, '--testPathIgnorePatterns=teardown']);
   if (code !== 0) dump();
 } else {
   dump();

@@ -57,6 +57,7 @@ describe('resolveImage', () => {
       'dev.local/failing',
       'dev.local/helloworld',
       'dev.local/slowstart',
+      'dev.local/webhook',
     ]);
   });
 });

@@ -33,6 +33,10 @@ export const IMAGES: Record<string, ImageEntry> = {
     script: app('failing'),
     description: 'exits with code 5 at start',
   },
+  'dev.local/webhook': {
+    script: app('webhook'),
+    description: 'HTTPS validating admission webhook that denies objects labelled e2e-deny=true',
+  },
   'dev.local/slowstart': {
     script: app('slowstart'),
     description: 'listens only after STARTUP_DELAY_MS (default 5000)',
