@@ -1,7 +1,7 @@
 // The image table: names resolve with or without tag and digest, to scripts that exist.
 import { describe, expect, it } from '@jest/globals';
 import { access } from 'node:fs/promises';
-import { IMAGES, imageName, resolveImage } from './images.ts';
+import { IMAGES, imageName, NODE_COMPILE_CACHE, resolveImage } from './images.ts';
 
 const helloworld = IMAGES['dev.local/helloworld']?.script;
 const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
@@ -22,7 +22,10 @@ describe('imageName', () => {
 
 describe('resolveImage', () => {
   it('runs the app with the current Node', () => {
-    expect(resolveImage('dev.local/helloworld')).toEqual({ command: [process.execPath, helloworld] });
+    expect(resolveImage('dev.local/helloworld')).toEqual({
+      command: [process.execPath, helloworld],
+      env: { NODE_COMPILE_CACHE },
+    });
   });
 
   it.each([
@@ -30,7 +33,10 @@ describe('resolveImage', () => {
     `dev.local/helloworld@${digest}`,
     `dev.local/helloworld:0.1@${digest}`,
   ])('strips the tag or digest of %s', (image) => {
-    expect(resolveImage(image)).toEqual({ command: [process.execPath, helloworld] });
+    expect(resolveImage(image)).toEqual({
+      command: [process.execPath, helloworld],
+      env: { NODE_COMPILE_CACHE },
+    });
   });
 
   it.each([

@@ -3,7 +3,8 @@
 // for it. An image not listed here fails to pull (ErrImagePull). ebb's own image mapping is added
 // by a later change.
 import { fileURLToPath } from 'node:url';
-import { binary } from './paths.ts';
+import { join } from 'node:path';
+import { binary, CACHE_DIR } from './paths.ts';
 
 export interface ImageEntry {
   /** Absolute path of the TypeScript file Node runs, type stripping built in. */
@@ -57,12 +58,20 @@ export function imageName(image: string): string {
   return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
 }
 
-/** The command that runs an image, or undefined when the table has no such image. */
-export function resolveImage(image: string): { command: string[] } | undefined {
+/**
+ * Node's compile cache for the test apps, shared by all pods: a real image would ship its app
+ * already compiled in the same way, and it halves the apps' start (about 170 ms to 80 ms).
+ */
+export const NODE_COMPILE_CACHE = join(CACHE_DIR, 'node-compile-cache');
+
+/** The command that runs an image (and env the image itself would carry), or undefined. */
+export function resolveImage(image: string): { command: string[]; env?: Record<string, string> } | undefined {
   const name = imageName(image);
   // hasOwn: "constructor" or "toString" must not resolve through the object's prototype.
   const entry = Object.hasOwn(IMAGES, name) ? IMAGES[name] : undefined;
-  if (entry !== undefined) return { command: [process.execPath, entry.script] };
+  if (entry !== undefined) {
+    return { command: [process.execPath, entry.script], env: { NODE_COMPILE_CACHE } };
+  }
   const tool = Object.hasOwn(BINARY_IMAGES, name) ? BINARY_IMAGES[name] : undefined;
   return tool === undefined ? undefined : { command: [tool()] };
 }

@@ -78,7 +78,13 @@ function sync(pod: V1Pod): void {
   const worker = new PodWorker(pod, { core, volumes, pool, podsDir, log });
   workers.set(uid, worker);
   worker.start().catch((error: unknown) => {
-    log({ pod: pod.metadata?.name, error: (error as Error).message }, 'pod start failed');
+    log({ pod: pod.metadata?.name, error: (error as Error).message }, 'pod start failed; retrying');
+    workers.delete(uid);
+    const retry = () => {
+      const ref = { name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? 'default' };
+      core.readNamespacedPod(ref).then(sync, () => undefined);
+    };
+    void worker.terminate(0, false).finally(() => setTimeout(retry, 2000));
   });
 }
 

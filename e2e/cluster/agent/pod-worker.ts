@@ -23,7 +23,7 @@ import { BRIDGE_IP, CLUSTER_DOMAIN, DNS_SERVICE_IP } from '../topology.ts';
 import { containerEnv } from './env.ts';
 import { runProbe } from './probes.ts';
 import { createSandbox, deleteSandbox, type AddressPool } from './sandbox.ts';
-import type { VolumeBuilder } from './volumes.ts';
+import type { PreparedVolumes, VolumeBuilder } from './volumes.ts';
 
 export interface WorkerDeps {
   core: CoreV1Api;
@@ -73,6 +73,8 @@ export class PodWorker {
   private statusTimer: NodeJS.Timeout | undefined;
   private lastStatus = '';
   private createdMountpoints: string[] = [];
+  private volumesReady: Promise<PreparedVolumes> | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(pod: V1Pod, deps: WorkerDeps) {
     this.pod = pod;
@@ -112,6 +114,16 @@ export class PodWorker {
   async start(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     this.ip = this.deps.pool.allocate();
+    // Volumes (ServiceAccount token, configMaps, secrets) are fetched while the sandbox is built.
+    this.volumesReady = this.deps.volumes.prepare(this.pod, this.dir);
+    this.volumesReady.then(
+      (prepared) => {
+        if (prepared.refreshInMs === undefined) return;
+        const refresh = () => void this.deps.volumes.prepare(this.pod, this.dir).catch(() => undefined);
+        this.refreshTimer = setInterval(refresh, prepared.refreshInMs);
+      },
+      () => undefined,
+    );
     this.netns = await createSandbox(this.uid, this.ip);
     this.sandboxReady = true;
     await writeFile(
@@ -177,17 +189,10 @@ export class PodWorker {
     let env: Record<string, string>;
     let volumePaths: Map<string, string>;
     try {
-      env = await containerEnv(this.deps.core, this.pod, spec, this.ip);
-      const prepared = await this.deps.volumes.prepare(this.pod, this.dir);
-      volumePaths = prepared.paths;
-      if (prepared.refreshInMs !== undefined) {
-        runner.timers.push(
-          setTimeout(
-            () => void this.deps.volumes.prepare(this.pod, this.dir).catch(() => undefined),
-            prepared.refreshInMs,
-          ),
-        );
-      }
+      [env, { paths: volumePaths }] = await Promise.all([
+        containerEnv(this.deps.core, this.pod, spec, this.ip),
+        this.volumesReady ?? this.deps.volumes.prepare(this.pod, this.dir),
+      ]);
     } catch (error) {
       runner.state = { waiting: { reason: 'CreateContainerConfigError', message: (error as Error).message } };
       this.scheduleStatus();
@@ -216,7 +221,7 @@ export class PodWorker {
       ],
       {
         stdio: ['ignore', log, log],
-        env: { HOME: join(this.dir, 'home'), ...env, EBB_WORKDIR: spec.workingDir ?? '/' },
+        env: { HOME: join(this.dir, 'home'), ...image.env, ...env, EBB_WORKDIR: spec.workingDir ?? '/' },
         detached: true,
       },
     );
@@ -426,6 +431,7 @@ export class PodWorker {
   async terminate(graceSeconds: number, remove: boolean): Promise<void> {
     if (this.terminating) return;
     this.terminating = true;
+    if (this.refreshTimer !== undefined) clearInterval(this.refreshTimer);
     this.log('terminating', { graceSeconds });
     const deadline = Date.now() + graceSeconds * 1000;
     await Promise.all(
@@ -465,7 +471,7 @@ export class PodWorker {
 
   private scheduleStatus(): void {
     if (this.statusTimer !== undefined || this.done) return;
-    this.statusTimer = setTimeout(() => void this.flushStatus(), 50);
+    this.statusTimer = setTimeout(() => void this.flushStatus(), 5);
   }
 
   private containerStatus(runner: ContainerRunner): V1ContainerStatus {
