@@ -3,6 +3,9 @@
 // RBAC, logs, graceful deletion and exit codes.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { binary } from '../cluster/paths.ts';
 import { VERSIONS } from '../cluster/versions.ts';
 import {
   apps,
@@ -159,6 +162,74 @@ describe('the local cluster', () => {
     expect(pod.status?.phase).toBe('Succeeded');
     expect(logs).toContain('pod/echo');
     expect(logs).toContain('pod/lister');
+  });
+
+  it('gives containers env from configMaps, secrets and fieldRefs, and mounts configMap, secret and emptyDir volumes', async () => {
+    await core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'settings' }, data: { greeting: 'hi', 'app.conf': 'mode=test' } },
+    });
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'creds' }, stringData: { password: 's3cret' } },
+    });
+    const script = [
+      'echo "GREETING=$GREETING PASSWORD=$PASSWORD POD=$POD_NAME NS=$POD_NS IP=$POD_IP"',
+      'echo "conf=$(cat /etc/settings/app.conf) secret=$(cat /etc/creds/password)"',
+      'echo scratch > /scratch/file && echo "scratch=$(cat /scratch/file) pwd=$(pwd)"',
+      'echo "token=$(test -s /var/run/secrets/kubernetes.io/serviceaccount/token && echo yes) ns=$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)"',
+      'grep -q "search ${POD_NS}.svc.cluster.local" /etc/resolv.conf && echo resolv=ok',
+    ].join('; ');
+    await createPod(
+      'envcheck',
+      {
+        image: 'dev.local/helloworld',
+        command: ['/bin/sh', '-c', script],
+        workingDir: '/scratch',
+        env: [
+          { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'settings', key: 'greeting' } } },
+          { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
+          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: 'POD_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+          { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+        ],
+        volumeMounts: [
+          { name: 'settings', mountPath: '/etc/settings', readOnly: true },
+          { name: 'creds', mountPath: '/etc/creds', readOnly: true },
+          { name: 'scratch', mountPath: '/scratch' },
+        ],
+      },
+      {
+        restartPolicy: 'Never',
+        volumes: [
+          { name: 'settings', configMap: { name: 'settings' } },
+          { name: 'creds', secret: { secretName: 'creds' } },
+          { name: 'scratch', emptyDir: {} },
+        ],
+      },
+    );
+    const pod = await eventually('envcheck to finish', async () => {
+      const p = await core.readNamespacedPod({ name: 'envcheck', namespace: ns });
+      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+    });
+    const logs = await kubectl('logs', '-n', ns, 'envcheck');
+    expect(logs).toContain(
+      `GREETING=hi PASSWORD=s3cret POD=envcheck NS=${ns} IP=${pod.status?.podIP ?? '?'}`,
+    );
+    expect(logs).toContain('conf=mode=test secret=s3cret');
+    expect(logs).toContain('scratch=scratch pwd=/scratch');
+    expect(logs).toContain(`token=yes ns=${ns}`);
+    expect(logs).toContain('resolv=ok');
+    expect(pod.status?.phase).toBe('Succeeded');
+  });
+
+  it('ships helm and a kubectl that match the cluster', async () => {
+    const { stdout: helm } = await promisify(execFile)(binary('helm'), ['version', '--short']);
+    expect(helm.trim()).toMatch(new RegExp(`^${VERSIONS.helm.replace(/\./g, '\\.')}`));
+    const client = JSON.parse(await kubectl('version', '--client', '-o', 'json')) as {
+      clientVersion: { gitVersion: string };
+    };
+    expect(client.clientVersion.gitVersion).toBe(VERSIONS.kubernetes);
   });
 
   it('serves container logs to kubectl logs', async () => {
