@@ -4,10 +4,10 @@
 // Kubernetes' own module replaces its staging modules with local paths, so it is built from a
 // throwaway module that pins each staging module to its published v0.x.y twin.
 import { execFile } from 'node:child_process';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BIN_DIR, BINARIES, BUILD_DIR, binary } from './paths.ts';
+import { BIN_DIR, BINARIES, BUILD_DIR, binary, pathExists } from './paths.ts';
 import { VERSIONS } from './versions.ts';
 
 const run = promisify(execFile);
@@ -23,15 +23,6 @@ async function go(cwd: string, args: string[], env: Record<string, string> = {})
     maxBuffer: 64 * 1024 * 1024,
   });
   return stdout;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A fresh throwaway module directory. */
@@ -137,7 +128,7 @@ async function buildHelm(out: string): Promise<void> {
 /** Builds whatever is missing; returns the seconds spent (0 when the cache was warm). */
 export async function ensureBinaries(): Promise<number> {
   const missing: string[] = [];
-  for (const name of BINARIES) if (!(await exists(binary(name)))) missing.push(name);
+  for (const name of BINARIES) if (!(await pathExists(binary(name)))) missing.push(name);
   if (missing.length === 0) return 0;
   const started = Date.now();
   const staging = `${BIN_DIR}.partial`;
@@ -161,7 +152,7 @@ export async function ensureBinaries(): Promise<number> {
   await mkdir(BIN_DIR, { recursive: true });
   for (const name of BINARIES) {
     const from = join(staging, name);
-    if (await exists(from)) await rename(from, binary(name));
+    if (await pathExists(from)) await rename(from, binary(name));
   }
   await rm(staging, { recursive: true, force: true });
   const seconds = Math.round((Date.now() - started) / 1000);

@@ -1,5 +1,6 @@
 // Where the local cluster keeps its binaries, state and logs: one directory, default
 // ~/.cache/ebb, overridable with EBB_CACHE_DIR.
+import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { versionKey } from './versions.ts';
@@ -23,4 +24,13 @@ export type Binary = (typeof BINARIES)[number];
 
 export function binary(name: Binary): string {
   return join(BIN_DIR, name);
+}
+
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -2,9 +2,10 @@
 // certificate, the ServiceAccount signing key, and client certificates for each identity. Files
 // that already exist are kept, so `cluster:up` after a crash reuses the same credentials.
 import { execFile } from 'node:child_process';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pathExists } from './paths.ts';
 
 const run = promisify(execFile);
 
@@ -32,15 +33,6 @@ export function nodeIdentity(nodeName: string): Identity {
   return { file: `node-${nodeName}`, commonName: `system:node:${nodeName}`, organization: 'system:nodes' };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function openssl(args: string[], cwd: string): Promise<void> {
   await run('openssl', args, { cwd });
 }
@@ -48,7 +40,7 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 const KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 async function signed(dir: string, name: string, subject: string, extensions: string): Promise<void> {
-  if (await exists(join(dir, `${name}.crt`))) return;
+  if (await pathExists(join(dir, `${name}.crt`))) return;
   const ext = join(dir, `${name}.ext`);
   await writeFile(ext, extensions);
   await openssl(
@@ -92,7 +84,7 @@ export interface PkiOptions {
 
 export async function ensurePki(o: PkiOptions): Promise<void> {
   await mkdir(o.dir, { recursive: true, mode: 0o700 });
-  if (!(await exists(join(o.dir, 'ca.crt')))) {
+  if (!(await pathExists(join(o.dir, 'ca.crt')))) {
     await openssl(
       [
         'req',
@@ -114,7 +106,7 @@ export async function ensurePki(o: PkiOptions): Promise<void> {
       o.dir,
     );
   }
-  if (!(await exists(join(o.dir, 'sa.key')))) {
+  if (!(await pathExists(join(o.dir, 'sa.key')))) {
     await openssl(
       ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'],
       o.dir,
