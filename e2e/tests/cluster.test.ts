@@ -232,6 +232,40 @@ describe('the local cluster', () => {
     expect(client.clientVersion.gitVersion).toBe(VERSIONS.kubernetes);
   });
 
+  it('restarts a container whose liveness probe fails, and holds readiness until a startup probe passes', async () => {
+    await createPod('unlive', {
+      image: 'dev.local/helloworld',
+      livenessProbe: {
+        tcpSocket: { port: 9999 },
+        periodSeconds: 1,
+        failureThreshold: 1,
+        terminationGracePeriodSeconds: 1,
+      },
+    });
+    const restarted = await eventually('a liveness restart', async () => {
+      const status = (await core.readNamespacedPod({ name: 'unlive', namespace: ns })).status
+        ?.containerStatuses?.[0];
+      return (status?.restartCount ?? 0) >= 1 ? status : undefined;
+    });
+    expect(restarted.lastState?.terminated?.startedAt).toBeDefined();
+
+    await createPod('slow', {
+      image: 'dev.local/slowstart',
+      env: [{ name: 'STARTUP_DELAY_MS', value: '1500' }],
+      startupProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1, failureThreshold: 30 },
+    });
+    const running = await eventually('slowstart running', async () => {
+      const status = (await core.readNamespacedPod({ name: 'slow', namespace: ns })).status
+        ?.containerStatuses?.[0];
+      return status?.state?.running === undefined ? undefined : status;
+    });
+    expect(running.started).toBe(false);
+    expect(running.ready).toBe(false);
+    const ready = await runningPod('slow');
+    expect(ready.status?.containerStatuses?.[0]?.started).toBe(true);
+    expect(ready.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+  });
+
   it('serves container logs to kubectl logs', async () => {
     const logs = await kubectl('logs', '-n', ns, 'echo');
     expect(logs).toMatch(/echo listening on 0\.0\.0\.0:8080/);

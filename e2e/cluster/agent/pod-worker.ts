@@ -332,10 +332,18 @@ export class PodWorker {
             ? spec.livenessProbe
             : spec.startupProbe;
       if (probe === undefined) {
-        if (kind === 'readiness') {
+        // No readiness probe: ready as soon as the container has started (its startup probe, if
+        // any, has passed).
+        const markReady = (): void => {
+          if (kind !== 'readiness' || runner.proc === undefined || this.terminating) return;
+          if (!runner.started) {
+            runner.timers.push(setTimeout(markReady, 25));
+            return;
+          }
           runner.ready = true;
           this.scheduleStatus();
-        }
+        };
+        markReady();
         return;
       }
       let successes = 0;
