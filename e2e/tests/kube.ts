@@ -32,7 +32,7 @@ export async function kubectl(...args: string[]): Promise<string> {
 /** Polls `check` until it returns a value (not undefined); fails with the last reason. */
 export async function eventually<T>(
   what: string,
-  check: () => Promise<T | undefined>,
+  check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
