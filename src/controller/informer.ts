@@ -1,0 +1,200 @@
+// A list+watch cache of one resource, sturdier than @kubernetes/client-node's informer, which
+// stops for good on most errors. It relists on 410 Gone, reconnects with back-off after any
+// error (apiserver restarts included), detects a watch that silently stopped delivering (no
+// event or bookmark for `stallMs`) and relists, and resyncs every cached object periodically so
+// reconcilers converge even if an event was lost.
+import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+
+export interface InformerHandlers<T> {
+  add?: (obj: T) => void;
+  update?: (obj: T, old: T) => void;
+  delete?: (obj: T) => void;
+}
+
+export interface InformerOptions<T> {
+  /** API path of the collection, e.g. `/api/v1/namespaces/ns/configmaps` or `/apis/serving.knative.dev/v1/services`. */
+  path: string;
+  list: () => Promise<{ items: T[]; resourceVersion: string }>;
+  labelSelector?: string;
+  resyncMs?: number;
+  stallMs?: number;
+  maxBackoffMs?: number;
+  /** Called on every relist and reconnect, with the reason, for metrics and logs. */
+  onRestart?: (reason: string) => void;
+}
+
+type Obj = KubernetesObject;
+
+export function objectKey(obj: Obj): string {
+  const ns = obj.metadata?.namespace;
+  const name = obj.metadata?.name ?? '';
+  return ns === undefined || ns === '' ? name : `${ns}/${name}`;
+}
+
+export class Informer<T extends Obj> {
+  private readonly kc: KubeConfig;
+  private readonly options: InformerOptions<T>;
+  private readonly handlers: InformerHandlers<T>[] = [];
+  private readonly cache = new Map<string, T>();
+  private resourceVersion = '';
+  private abort: AbortController | undefined;
+  private stopped = false;
+  private synced = false;
+  private lastEvent = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private syncWaiters: (() => void)[] = [];
+
+  constructor(kc: KubeConfig, options: InformerOptions<T>) {
+    this.kc = kc;
+    this.options = options;
+  }
+
+  on(handlers: InformerHandlers<T>): void {
+    this.handlers.push(handlers);
+  }
+
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  waitForSync(): Promise<void> {
+    return this.synced ? Promise.resolve() : new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  start(): void {
+    void this.loop();
+    const resync = this.options.resyncMs;
+    if (resync !== undefined && resync > 0) {
+      this.timers.push(
+        setInterval(() => {
+          for (const obj of this.cache.values()) for (const h of this.handlers) h.update?.(obj, obj);
+        }, resync),
+      );
+    }
+    const stallMs = this.options.stallMs ?? 120_000;
+    this.timers.push(
+      setInterval(
+        () => {
+          if (this.synced && Date.now() - this.lastEvent > stallMs) {
+            this.options.onRestart?.('stalled');
+            this.resourceVersion = '';
+            this.abort?.abort();
+          }
+        },
+        Math.max(1000, stallMs / 4),
+      ),
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.abort?.abort();
+  }
+
+  /** Replaces the cache with a fresh list, emitting what changed while the watch was away. */
+  private async relist(): Promise<void> {
+    const { items, resourceVersion } = await this.options.list();
+    const seen = new Set<string>();
+    for (const obj of items) {
+      const key = objectKey(obj);
+      seen.add(key);
+      const old = this.cache.get(key);
+      this.cache.set(key, obj);
+      if (old === undefined) for (const h of this.handlers) h.add?.(obj);
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion)
+        for (const h of this.handlers) h.update?.(obj, old);
+    }
+    for (const [key, old] of this.cache) {
+      if (seen.has(key)) continue;
+      this.cache.delete(key);
+      for (const h of this.handlers) h.delete?.(old);
+    }
+    this.resourceVersion = resourceVersion;
+    this.lastEvent = Date.now();
+    if (!this.synced) {
+      this.synced = true;
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+  }
+
+  private handle(type: string, obj: T): void {
+    this.lastEvent = Date.now();
+    const rv = obj.metadata?.resourceVersion;
+    if (type === 'BOOKMARK') {
+      if (rv !== undefined) this.resourceVersion = rv;
+      return;
+    }
+    if (type === 'ERROR') {
+      const code = (obj as unknown as { code?: number }).code;
+      if (code === 410) this.resourceVersion = '';
+      this.abort?.abort();
+      return;
+    }
+    const key = objectKey(obj);
+    const old = this.cache.get(key);
+    if (rv !== undefined) this.resourceVersion = rv;
+    if (type === 'DELETED') {
+      this.cache.delete(key);
+      for (const h of this.handlers) h.delete?.(old ?? obj);
+      return;
+    }
+    this.cache.set(key, obj);
+    if (old === undefined) for (const h of this.handlers) h.add?.(obj);
+    else for (const h of this.handlers) h.update?.(obj, old);
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = 250;
+    while (!this.stopped) {
+      try {
+        if (this.resourceVersion === '') await this.relist();
+        await new Promise<void>((resolve, reject) => {
+          const query: Record<string, string | boolean> = {
+            allowWatchBookmarks: true,
+            resourceVersion: this.resourceVersion,
+          };
+          if (this.options.labelSelector !== undefined) query.labelSelector = this.options.labelSelector;
+          new Watch(this.kc)
+            .watch(
+              this.options.path,
+              query,
+              (type: string, obj: T) => {
+                this.handle(type, obj);
+              },
+              (error: unknown) => {
+                if (
+                  error === null ||
+                  error === undefined ||
+                  (error as { name?: string }).name === 'AbortError'
+                )
+                  resolve();
+                else reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
+              },
+            )
+            .then((abort) => {
+              this.abort = abort;
+            }, reject);
+        });
+        backoff = 250;
+      } catch (error) {
+        const code =
+          (error as { statusCode?: number; code?: number }).statusCode ?? (error as { code?: number }).code;
+        if (code === 410) this.resourceVersion = '';
+        this.options.onRestart?.(`watch failed: ${(error as Error).message}`);
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);
+        // After an error the cache may have missed events for longer than the watch window.
+        this.resourceVersion = '';
+      }
+    }
+  }
+}
