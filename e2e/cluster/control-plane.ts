@@ -84,7 +84,7 @@ function specs(
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
         '--bind-address=127.0.0.1',
         `--secure-port=${PORTS.controllerManager}`,
-        '--node-monitor-grace-period=20s',
+        '--node-monitor-grace-period=40s',
         '--profiling=false',
         '--v=1',
       ],

@@ -16,6 +16,7 @@ import {
   eventually,
   httpGet,
   kubectl,
+  nodesSchedulable,
   rbac,
 } from './kube.ts';
 
@@ -52,6 +53,7 @@ async function createPod(
 
 describe('the local cluster', () => {
   it('has a Ready node and reports the real server version', async () => {
+    await nodesSchedulable();
     const nodes = await core.listNode();
     expect(nodes.items.length).toBeGreaterThan(0);
     for (const node of nodes.items) {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { Informer } from '../../src/controller/informer.ts';
 import { Daemons } from '../cluster/daemons.ts';
 import { STATE_DIR } from '../cluster/paths.ts';
-import { core, createNamespace, deleteNamespace, eventually, kc } from './kube.ts';
+import { core, createNamespace, deleteNamespace, eventually, kc, nodesSchedulable } from './kube.ts';
 
 let ns: string;
 let informer: Informer<V1ConfigMap>;
@@ -72,4 +72,6 @@ it('catches up after the API server restarts', async () => {
   const cm = await eventually('the configmap created after the restart', () => informer.get(`${ns}/two`));
   expect(cm.data?.v).toBe('after');
   expect(restarts.length).toBeGreaterThan(0);
+  // Leave the cluster as the other suites expect it: the node may have missed heartbeats.
+  await nodesSchedulable();
 });

@@ -81,3 +81,20 @@ export async function httpGet(url: string, timeoutMs = 5000): Promise<{ status: 
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   return { status: response.status, body: await response.text() };
 }
+
+/** The node is Ready and carries no not-ready or unreachable taint, so pods can be scheduled. */
+export async function nodesSchedulable(): Promise<void> {
+  await eventually(
+    'every node Ready and untainted',
+    async () => {
+      const nodes = await core.listNode();
+      const ok = nodes.items.every(
+        (n) =>
+          n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' &&
+          !(n.spec?.taints ?? []).some((t) => t.key.startsWith('node.kubernetes.io/')),
+      );
+      return ok && nodes.items.length > 0 ? true : undefined;
+    },
+    120_000,
+  );
+}
