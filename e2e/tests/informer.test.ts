@@ -1,17 +1,13 @@
-// The informer against the real API server: it mirrors a collection, and keeps doing so after
-// the API server is restarted under it.
+// The informer against the real API server: it mirrors a collection. Its survival of an API
+// server restart is in informer-restart.disruptive.test.ts, which runs after the other suites.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { spawnSync } from 'node:child_process';
 import { Informer } from '../../src/controller/informer.ts';
-import { Daemons } from '../cluster/daemons.ts';
-import { STATE_DIR } from '../cluster/paths.ts';
-import { core, createNamespace, deleteNamespace, eventually, kc, nodesSchedulable } from './kube.ts';
+import { core, createNamespace, deleteNamespace, eventually, kc } from './kube.ts';
 
 let ns: string;
 let informer: Informer<V1ConfigMap>;
 const events: string[] = [];
-const restarts: string[] = [];
 
 beforeAll(async () => {
   ns = await createNamespace('e2e-informer');
@@ -23,7 +19,6 @@ beforeAll(async () => {
     },
     labelSelector: 'e2e=informer',
     maxBackoffMs: 1000,
-    onRestart: (reason) => restarts.push(reason),
   });
   informer.on({
     add: (cm) => events.push(`add ${cm.metadata?.name ?? ''}`),
@@ -56,22 +51,4 @@ it('mirrors adds, updates and deletes', async () => {
   await eventually('the delete', () => (events.includes('delete one') ? true : undefined));
   expect(events).toEqual(['add one', 'update one=2', 'delete one']);
   expect(informer.list()).toEqual([]);
-});
-
-it('catches up after the API server restarts', async () => {
-  const daemons = new Daemons(STATE_DIR);
-  await daemons.stop('kube-apiserver');
-  const up = spawnSync(process.execPath, [new URL('../cluster/cluster.ts', import.meta.url).pathname, 'up'], {
-    encoding: 'utf8',
-  });
-  expect(up.status).toBe(0);
-  await core.createNamespacedConfigMap({
-    namespace: ns,
-    body: { metadata: { name: 'two', labels }, data: { v: 'after' } },
-  });
-  const cm = await eventually('the configmap created after the restart', () => informer.get(`${ns}/two`));
-  expect(cm.data?.v).toBe('after');
-  expect(restarts.length).toBeGreaterThan(0);
-  // Leave the cluster as the other suites expect it: the node may have missed heartbeats.
-  await nodesSchedulable();
 });

@@ -1,0 +1,53 @@
+// The informer keeps mirroring a collection after the API server is stopped and started under it.
+// Disruptive: e2e/run.ts runs it after the other suites, because other components take a while to
+// recover from the restart (kube-scheduler did not schedule new pods for over a minute after one
+// in our runs) and would fail unrelated tests.
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import { spawnSync } from 'node:child_process';
+import { Informer } from '../../src/controller/informer.ts';
+import { Daemons } from '../cluster/daemons.ts';
+import { STATE_DIR } from '../cluster/paths.ts';
+import { core, createNamespace, deleteNamespace, eventually, kc } from './kube.ts';
+
+let ns: string;
+let informer: Informer<V1ConfigMap>;
+const restarts: string[] = [];
+const labels = { e2e: 'informer' };
+
+beforeAll(async () => {
+  ns = await createNamespace('e2e-informer-restart');
+  informer = new Informer<V1ConfigMap>(kc, {
+    path: `/api/v1/namespaces/${ns}/configmaps`,
+    list: async () => {
+      const list = await core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'e2e=informer' });
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+    },
+    labelSelector: 'e2e=informer',
+    maxBackoffMs: 1000,
+    onRestart: (reason) => restarts.push(reason),
+  });
+  informer.start();
+  await informer.waitForSync();
+});
+
+afterAll(async () => {
+  informer.stop();
+  await deleteNamespace(ns).catch(() => undefined);
+});
+
+it('catches up after the API server restarts', async () => {
+  const daemons = new Daemons(STATE_DIR);
+  await daemons.stop('kube-apiserver');
+  const up = spawnSync(process.execPath, [new URL('../cluster/cluster.ts', import.meta.url).pathname, 'up'], {
+    encoding: 'utf8',
+  });
+  expect(up.status).toBe(0);
+  await core.createNamespacedConfigMap({
+    namespace: ns,
+    body: { metadata: { name: 'two', labels }, data: { v: 'after' } },
+  });
+  const cm = await eventually('the configmap created after the restart', () => informer.get(`${ns}/two`));
+  expect(cm.data?.v).toBe('after');
+  expect(restarts.length).toBeGreaterThan(0);
+});
