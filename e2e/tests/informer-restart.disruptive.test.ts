@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { spawnSync } from 'node:child_process';
-import { Informer } from '../../src/controller/informer.ts';
+import type { Informer } from '../../src/controller/informer.ts';
 import { Daemons } from '../cluster/daemons.ts';
 import { STATE_DIR } from '../cluster/paths.ts';
-import { core, createNamespace, deleteNamespace, eventually, kc } from './kube.ts';
+import { configMapInformer, core, createNamespace, deleteNamespace, eventually } from './kube.ts';
 
 let ns: string;
 let informer: Informer<V1ConfigMap>;
@@ -17,16 +17,7 @@ const labels = { e2e: 'informer' };
 
 beforeAll(async () => {
   ns = await createNamespace('e2e-informer-restart');
-  informer = new Informer<V1ConfigMap>(kc, {
-    path: `/api/v1/namespaces/${ns}/configmaps`,
-    list: async () => {
-      const list = await core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'e2e=informer' });
-      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
-    },
-    labelSelector: 'e2e=informer',
-    maxBackoffMs: 1000,
-    onRestart: (reason) => restarts.push(reason),
-  });
+  informer = configMapInformer(ns, (reason) => restarts.push(reason));
   informer.start();
   await informer.waitForSync();
 });

@@ -2,8 +2,8 @@
 // server restart is in informer-restart.disruptive.test.ts, which runs after the other suites.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { Informer } from '../../src/controller/informer.ts';
-import { core, createNamespace, deleteNamespace, eventually, kc } from './kube.ts';
+import type { Informer } from '../../src/controller/informer.ts';
+import { configMapInformer, core, createNamespace, deleteNamespace, eventually } from './kube.ts';
 
 let ns: string;
 let informer: Informer<V1ConfigMap>;
@@ -11,15 +11,7 @@ const events: string[] = [];
 
 beforeAll(async () => {
   ns = await createNamespace('e2e-informer');
-  informer = new Informer<V1ConfigMap>(kc, {
-    path: `/api/v1/namespaces/${ns}/configmaps`,
-    list: async () => {
-      const list = await core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'e2e=informer' });
-      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
-    },
-    labelSelector: 'e2e=informer',
-    maxBackoffMs: 1000,
-  });
+  informer = configMapInformer(ns);
   informer.on({
     add: (cm) => events.push(`add ${cm.metadata?.name ?? ''}`),
     update: (cm) => events.push(`update ${cm.metadata?.name ?? ''}=${cm.data?.v ?? ''}`),

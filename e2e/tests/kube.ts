@@ -5,11 +5,13 @@ import {
   DiscoveryV1Api,
   KubeConfig,
   RbacAuthorizationV1Api,
+  type V1ConfigMap,
 } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { Informer } from '../../src/controller/informer.ts';
 import { binary, STATE_DIR } from '../cluster/paths.ts';
 
 export const kubeconfig = process.env.KUBECONFIG ?? `${STATE_DIR}/admin.kubeconfig`;
@@ -97,4 +99,21 @@ export async function nodesSchedulable(): Promise<void> {
     },
     120_000,
   );
+}
+
+/** An informer on the ConfigMaps labelled e2e=informer in `namespace`. */
+export function configMapInformer(
+  namespace: string,
+  onRestart?: (reason: string) => void,
+): Informer<V1ConfigMap> {
+  return new Informer<V1ConfigMap>(kc, {
+    path: `/api/v1/namespaces/${namespace}/configmaps`,
+    list: async () => {
+      const list = await core.listNamespacedConfigMap({ namespace, labelSelector: 'e2e=informer' });
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+    },
+    labelSelector: 'e2e=informer',
+    maxBackoffMs: 1000,
+    ...(onRestart === undefined ? {} : { onRestart }),
+  });
 }
