@@ -2,6 +2,7 @@
 // `kubernetes` Service, envFrom, then env with valueFrom configMapKeyRef, secretKeyRef and fieldRef.
 import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
 import { BRIDGE_IP, KUBERNETES_SERVICE_IP } from '../topology.ts';
+import { decodeSecret } from './volumes.ts';
 
 function fieldValue(pod: V1Pod, podIP: string, path: string): string {
   switch (path) {
@@ -52,13 +53,7 @@ export async function containerEnv(
   };
   const secret = async (name: string) => {
     if (!secrets.has(name)) {
-      const data = (await core.readNamespacedSecret({ name, namespace })).data ?? {};
-      secrets.set(
-        name,
-        Object.fromEntries(
-          Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-        ),
-      );
+      secrets.set(name, decodeSecret((await core.readNamespacedSecret({ name, namespace })).data));
     }
     return secrets.get(name) ?? {};
   };

@@ -29,10 +29,17 @@ async function writeItems(
   }
 }
 
-function decodeSecret(data: Record<string, string> | undefined): Record<string, string> {
+export function decodeSecret(data: Record<string, string> | undefined): Record<string, string> {
   return Object.fromEntries(
     Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
   );
+}
+
+/** What configMap and secret volumes and projections have in common. */
+interface VolumeRef {
+  name?: string | undefined;
+  optional?: boolean | undefined;
+  items?: V1KeyToPath[] | undefined;
 }
 
 export class VolumeBuilder {
@@ -65,6 +72,16 @@ export class VolumeBuilder {
       if (optional === true) return {};
       throw new Error(`secret "${name}" not found: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /** A configMap volume or projection: its keys (or the listed items) as files. */
+  private async writeConfigMap(dir: string, namespace: string, ref: VolumeRef): Promise<void> {
+    await writeItems(dir, await this.configMap(namespace, ref.name ?? '', ref.optional), ref.items);
+  }
+
+  /** A secret volume or projection: its decoded keys (or the listed items) as owner-only files. */
+  private async writeSecret(dir: string, namespace: string, ref: VolumeRef): Promise<void> {
+    await writeItems(dir, await this.secret(namespace, ref.name ?? '', ref.optional), ref.items, 0o600);
   }
 
   private async token(
@@ -123,18 +140,10 @@ export class VolumeBuilder {
     dir: string,
   ): Promise<number | undefined> {
     if (volume.configMap !== undefined) {
-      await writeItems(
-        dir,
-        await this.configMap(namespace, volume.configMap.name ?? '', volume.configMap.optional),
-        volume.configMap.items,
-      );
+      await this.writeConfigMap(dir, namespace, volume.configMap);
     } else if (volume.secret !== undefined) {
-      await writeItems(
-        dir,
-        await this.secret(namespace, volume.secret.secretName ?? '', volume.secret.optional),
-        volume.secret.items,
-        0o600,
-      );
+      const { secretName, optional, items } = volume.secret;
+      await this.writeSecret(dir, namespace, { name: secretName, optional, items });
     } else if (volume.projected !== undefined) {
       let ttl: number | undefined;
       for (const source of volume.projected.sources ?? []) {
@@ -144,18 +153,9 @@ export class VolumeBuilder {
           await writeItems(dir, { [t.path]: token }, undefined, 0o600);
           ttl = Math.min(ttl ?? Infinity, ttlMs);
         } else if (source.configMap !== undefined) {
-          await writeItems(
-            dir,
-            await this.configMap(namespace, source.configMap.name ?? '', source.configMap.optional),
-            source.configMap.items,
-          );
+          await this.writeConfigMap(dir, namespace, source.configMap);
         } else if (source.secret !== undefined) {
-          await writeItems(
-            dir,
-            await this.secret(namespace, source.secret.name ?? '', source.secret.optional),
-            source.secret.items,
-            0o600,
-          );
+          await this.writeSecret(dir, namespace, source.secret);
         } else if (source.downwardAPI !== undefined) {
           for (const item of source.downwardAPI.items ?? []) {
             const fieldPath = item.fieldRef?.fieldPath;
