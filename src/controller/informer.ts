@@ -3,7 +3,7 @@
 // error (apiserver restarts included), detects a watch that silently stopped delivering (no
 // event or bookmark for `stallMs`) and relists, and resyncs every cached object periodically so
 // reconcilers converge even if an event was lost.
-import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { Watch, type KubeConfig } from '@kubernetes/client-node';
 
 export interface InformerHandlers<T> {
   add?: (obj: T) => void;
@@ -23,7 +23,16 @@ export interface InformerOptions<T> {
   onRestart?: (reason: string) => void;
 }
 
-type Obj = KubernetesObject;
+/** What the informer needs of an object: its identity and version. Typed client objects and raw
+ * custom resources both fit. */
+export interface Obj {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+  };
+}
 
 export function objectKey(obj: Obj): string {
   const ns = obj.metadata?.namespace;
