@@ -1,0 +1,327 @@
+// `ebb controller`: wires informers, work queues and reconcilers for the serving kinds, elects a
+// leader among replicas (standbys keep warm caches and queues but reconcile nothing), serves
+// metrics and health on one HTTP port, and shuts down gracefully on SIGTERM.
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1Deployment,
+  type V1Pod,
+  type V1Service,
+} from '@kubernetes/client-node';
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import { collectDefaultMetrics } from 'prom-client';
+import type { PodAutoscaler } from '../apis/autoscaling/v1alpha1/podautoscaler-types.ts';
+import { LABELS } from '../apis/serving/register.ts';
+import type { Configuration } from '../apis/serving/v1/configuration-types.ts';
+import type { Revision } from '../apis/serving/v1/revision-types.ts';
+import type { Route } from '../apis/serving/v1/route-types.ts';
+import type { Service } from '../apis/serving/v1/service-types.ts';
+import { ConfigStore } from '../controller/config-store.ts';
+import { EventRecorder } from '../controller/events.ts';
+import { Index, labelIndex } from '../controller/indexer.ts';
+import { Informer, objectKey, type Obj } from '../controller/informer.ts';
+import {
+  CONFIGURATIONS,
+  CustomResources,
+  PODAUTOSCALERS,
+  REVISIONS,
+  ROUTES,
+  SERVING_SERVICES,
+  collectionPath,
+  isConflict,
+  type CustomKind,
+} from '../controller/kube.ts';
+import { LeaderElector } from '../controller/leader-election.ts';
+import { makeLogger, type Logger } from '../controller/logger.ts';
+import { ControllerMetrics } from '../controller/metrics.ts';
+import { WorkQueue, type Reconcile } from '../controller/workqueue.ts';
+import { ConfigurationReconciler } from '../reconciler/configuration/configuration.ts';
+import type { ReconcilerContext, World } from '../reconciler/context.ts';
+import { GarbageCollector } from '../reconciler/gc/gc.ts';
+import { PodAutoscalerReconciler } from '../reconciler/podautoscaler/podautoscaler.ts';
+import { RevisionReconciler } from '../reconciler/revision/revision.ts';
+import { RouteReconciler, routeReferences } from '../reconciler/route/route.ts';
+import { ServiceReconciler } from '../reconciler/service/service.ts';
+
+export interface ControllerOptions {
+  systemNamespace: string;
+  gatewayService: string;
+  clusterDomain: string;
+  metricsPort: number;
+  workers: number;
+  leaderElect: boolean;
+  identity: string;
+}
+
+export function controllerOptions(env: NodeJS.ProcessEnv = process.env): ControllerOptions {
+  return {
+    systemNamespace: env.SYSTEM_NAMESPACE ?? 'ebb-system',
+    gatewayService: env.GATEWAY_SERVICE ?? 'ebb-gateway',
+    clusterDomain: env.CLUSTER_DOMAIN ?? 'cluster.local',
+    metricsPort: Number(env.METRICS_PORT ?? '9090'),
+    workers: Number(env.WORKERS ?? '4'),
+    leaderElect: env.LEADER_ELECT !== 'false',
+    identity: env.POD_NAME ?? `${hostname()}-${String(process.pid)}`,
+  };
+}
+
+function customInformer<T extends Obj>(
+  kc: KubeConfig,
+  custom: CustomResources,
+  kind: CustomKind,
+  metrics: ControllerMetrics,
+): Informer<T> {
+  return new Informer<T>(kc, {
+    path: collectionPath(kind),
+    list: () => custom.list<T>(kind),
+    resyncMs: 10 * 60_000,
+    onRestart: (reason) => {
+      metrics.informerRestarted(kind.plural, reason);
+    },
+  });
+}
+
+function enqueueOnChange<T extends Obj>(
+  informer: Informer<T>,
+  keys: (obj: T) => (string | undefined)[],
+  queue: WorkQueue,
+): void {
+  const add = (obj: T): void => {
+    for (const key of keys(obj)) if (key !== undefined && key !== '') queue.add(key);
+  };
+  informer.on({ add, update: add, delete: add });
+}
+
+function labelKey(obj: Obj, label: string): string | undefined {
+  const value = obj.metadata?.labels?.[label];
+  return value === undefined || value === '' ? undefined : `${obj.metadata?.namespace ?? ''}/${value}`;
+}
+
+export async function runController(
+  options = controllerOptions(),
+  log: Logger = makeLogger('controller'),
+): Promise<number> {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const custom = new CustomResources(kc);
+  const metrics = new ControllerMetrics();
+  collectDefaultMetrics({ register: metrics.registry });
+  const events = new EventRecorder(core, 'ebb-controller', log, options.identity);
+  const configStore = new ConfigStore(kc, core, options.systemNamespace, log, events);
+
+  const k8sInformer = <T extends Obj>(
+    resource: string,
+    path: string,
+    labelSelector: string,
+    list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+  ): Informer<T> =>
+    new Informer<T>(kc, {
+      path,
+      labelSelector,
+      list: async () => {
+        const res = await list();
+        // The typed client turns timestamps into Dates; watch events carry JSON. Keep one shape.
+        const items = JSON.parse(JSON.stringify(res.items)) as T[];
+        return { items, resourceVersion: res.metadata?.resourceVersion ?? '' };
+      },
+      resyncMs: 0,
+      onRestart: (reason) => {
+        metrics.informerRestarted(resource, reason);
+      },
+    });
+
+  const services = customInformer<Service>(kc, custom, SERVING_SERVICES, metrics);
+  const configurations = customInformer<Configuration>(kc, custom, CONFIGURATIONS, metrics);
+  const revisions = customInformer<Revision>(kc, custom, REVISIONS, metrics);
+  const routes = customInformer<Route>(kc, custom, ROUTES, metrics);
+  const podAutoscalers = customInformer<PodAutoscaler>(kc, custom, PODAUTOSCALERS, metrics);
+  const deployments = k8sInformer<V1Deployment>(
+    'deployments',
+    '/apis/apps/v1/deployments',
+    LABELS.revision,
+    () => apps.listDeploymentForAllNamespaces({ labelSelector: LABELS.revision }),
+  );
+  const pods = k8sInformer<V1Pod>('pods', '/api/v1/pods', LABELS.revision, () =>
+    core.listPodForAllNamespaces({ labelSelector: LABELS.revision }),
+  );
+  const k8sServices = k8sInformer<V1Service>('services', '/api/v1/services', LABELS.route, () =>
+    core.listServiceForAllNamespaces({ labelSelector: LABELS.route }),
+  );
+  const world: World = {
+    services,
+    configurations,
+    revisions,
+    routes,
+    podAutoscalers,
+    deployments,
+    k8sServices,
+    pods,
+    revisionsByConfiguration: new Index(revisions, labelIndex(LABELS.configuration)),
+    podsByRevision: new Index(pods, labelIndex(LABELS.revision)),
+  };
+  const routesByTarget = new Index(routes, (r) =>
+    routeReferences(r).map((n) => `${r.metadata.namespace ?? ''}/${n}`),
+  );
+
+  const ctx: ReconcilerContext = {
+    world,
+    custom,
+    apps,
+    core,
+    events,
+    log,
+    config: () => configStore.current,
+    now: () => new Date(),
+    systemNamespace: options.systemNamespace,
+    gatewayService: options.gatewayService,
+    clusterDomain: options.clusterDomain,
+  };
+
+  const reconcilers: { name: string; queue: WorkQueue; reconcile: Reconcile }[] = [];
+  const register = (name: string, reconcile: Reconcile): WorkQueue => {
+    const hooks = metrics.forReconciler(name);
+    const queue = new WorkQueue({ onDepth: hooks.onDepth });
+    reconcilers.push({ name, queue, reconcile });
+    return queue;
+  };
+  const serviceR = new ServiceReconciler(ctx);
+  const configurationR = new ConfigurationReconciler(ctx);
+  const revisionR = new RevisionReconciler(ctx);
+  const routeR = new RouteReconciler(ctx);
+  const paR = new PodAutoscalerReconciler(ctx);
+  const serviceQ = register('service', (k) => serviceR.reconcile(k));
+  const configurationQ = register('configuration', (k) => configurationR.reconcile(k));
+  const revisionQ = register('revision', (k) => revisionR.reconcile(k));
+  const routeQ = register('route', (k) => routeR.reconcile(k));
+  const paQ = register('podautoscaler', (k) => paR.reconcile(k));
+
+  const routesFor = (obj: Obj): string[] => routesByTarget.get(objectKey(obj)).map((r) => objectKey(r));
+  enqueueOnChange(services, (s) => [objectKey(s)], serviceQ);
+  enqueueOnChange(configurations, (c) => [objectKey(c)], configurationQ);
+  enqueueOnChange(configurations, (c) => [labelKey(c, LABELS.service)], serviceQ);
+  enqueueOnChange(configurations, routesFor, routeQ);
+  enqueueOnChange(revisions, (r) => [objectKey(r)], revisionQ);
+  enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.configuration)], configurationQ);
+  enqueueOnChange(
+    revisions,
+    (r) => [
+      ...routesFor(r),
+      ...routesFor({
+        metadata: { namespace: r.metadata.namespace, name: r.metadata.labels?.[LABELS.configuration] },
+      }),
+    ],
+    routeQ,
+  );
+  enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.service)], serviceQ);
+  enqueueOnChange(routes, (r) => [objectKey(r)], routeQ);
+  enqueueOnChange(routes, (r) => [labelKey(r, LABELS.service)], serviceQ);
+  enqueueOnChange(podAutoscalers, (p) => [objectKey(p)], paQ);
+  enqueueOnChange(podAutoscalers, (p) => [labelKey(p, LABELS.revision)], revisionQ);
+  enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], revisionQ);
+  enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], paQ);
+  enqueueOnChange(pods, (p) => [labelKey(p, LABELS.revision)], revisionQ);
+  enqueueOnChange(k8sServices, (s) => [labelKey(s, LABELS.route)], routeQ);
+  configStore.onChange(() => {
+    for (const r of routes.list()) routeQ.add(objectKey(r));
+    for (const r of revisions.list()) revisionQ.add(objectKey(r));
+    for (const c of configurations.list()) configurationQ.add(objectKey(c));
+  });
+  const gc = new GarbageCollector(ctx);
+
+  // Health and metrics on one port. Ready once the caches are warm (standbys included).
+  let synced = false;
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      metrics.registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body);
+        },
+        () => res.writeHead(500).end(),
+      );
+    } else if (req.url === '/healthz') res.writeHead(200).end('ok');
+    else if (req.url === '/readyz')
+      res.writeHead(synced ? 200 : 503).end(synced ? 'ok' : 'caches not synced');
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(options.metricsPort, resolve));
+
+  await configStore.start();
+  const informers: Informer<Obj>[] = [
+    services,
+    configurations,
+    revisions,
+    routes,
+    podAutoscalers,
+    deployments,
+    pods,
+    k8sServices,
+  ] as Informer<Obj>[];
+  for (const i of informers) i.start();
+  await Promise.all(informers.map((i) => i.waitForSync()));
+  synced = true;
+  log.info({ identity: options.identity }, 'caches synced');
+
+  let running: Promise<unknown> | undefined;
+  const startReconciling = (): void => {
+    metrics.setLeader(true);
+    log.info({ identity: options.identity }, 'leading: reconciling');
+    gc.start();
+    running = Promise.all(
+      reconcilers.map(({ name, queue, reconcile }) => {
+        const hooks = metrics.forReconciler(name);
+        return queue.run(options.workers, reconcile, (outcome) => {
+          hooks.observe(outcome);
+          if (outcome.error === undefined) return;
+          const level = isConflict(outcome.error) ? 'debug' : 'warn';
+          log[level](
+            { reconciler: name, key: outcome.key, err: outcome.error },
+            'reconcile failed; retrying',
+          );
+        });
+      }),
+    );
+  };
+
+  let elector: LeaderElector | undefined;
+  const done = new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (code: number, why: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ why }, 'shutting down');
+      gc.stop();
+      for (const r of reconcilers) r.queue.shutDown();
+      await running;
+      await elector?.stop();
+      for (const i of informers) i.stop();
+      configStore.stop();
+      server.close();
+      resolve(code);
+    };
+    process.once('SIGTERM', () => void stop(0, 'SIGTERM'));
+    process.once('SIGINT', () => void stop(0, 'SIGINT'));
+    if (options.leaderElect) {
+      elector = new LeaderElector(kc.makeApiClient(CoordinationV1Api), {
+        namespace: options.systemNamespace,
+        name: 'ebb-controller',
+        identity: options.identity,
+        onStartedLeading: startReconciling,
+        // A replica that lost the lease may hold stale decisions in flight: exit and start afresh.
+        onStoppedLeading: () => {
+          metrics.setLeader(false);
+          void stop(1, 'lost leadership');
+        },
+        onNewLeader: (leader) => {
+          log.info({ leader }, 'leader observed');
+        },
+      });
+      elector.start();
+    } else startReconciling();
+  });
+  return await done;
+}

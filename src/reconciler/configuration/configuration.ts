@@ -1,0 +1,89 @@
+// Configuration reconciler: stamps out one Revision per generation of the template (never two:
+// the name is derived from the generation, so a create after a crash meets AlreadyExists) and
+// tracks the latest created and latest ready Revisions.
+import { deepEqual } from '../../apis/object-diff.ts';
+import { LABELS } from '../../apis/serving/register.ts';
+import { defaultConfiguration } from '../../apis/serving/v1/defaults.ts';
+import type { Revision } from '../../apis/serving/v1/revision-types.ts';
+import { CONFIGURATIONS, REVISIONS, apiMessage, isConflict, isNotFound } from '../../controller/kube.ts';
+import type { ReconcileResult } from '../../controller/workqueue.ts';
+import type { ReconcilerContext } from '../context.ts';
+import { isControlledBy } from '../shared/meta.ts';
+import { writeStatus } from '../status.ts';
+import { configurationStatus, type ConfigurationObservation } from './configuration-status.ts';
+import { makeRevision, revisionLabels, revisionName } from './resources/revision.ts';
+
+export class ConfigurationReconciler {
+  private readonly ctx: ReconcilerContext;
+
+  constructor(ctx: ReconcilerContext) {
+    this.ctx = ctx;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const stored = this.ctx.world.configurations.get(key);
+    if (stored === undefined || stored.metadata.deletionTimestamp != null) return undefined;
+    // Defaults are idempotent: applying them here keeps Revisions right even where the webhook
+    // did not run (e.g. `npm run dev:controller` without it).
+    const cfg = { ...defaultConfiguration(stored, { config: this.ctx.config() }), status: stored.status };
+    const namespace = cfg.metadata.namespace ?? '';
+    const log = this.ctx.log.child({ kind: 'Configuration', namespace, name: cfg.metadata.name });
+    const name = revisionName(cfg);
+    const seen: ConfigurationObservation = {
+      revisions: this.ctx.world.revisionsByConfiguration.get(key).filter((r) => isControlledBy(r, cfg)),
+    };
+
+    let rev = this.ctx.world.revisions.get(`${namespace}/${name}`);
+    if (rev === undefined) {
+      try {
+        rev = await this.ctx.custom.get<Revision>(REVISIONS, namespace, name);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    if (rev === undefined) {
+      try {
+        rev = await this.ctx.custom.create(REVISIONS, makeRevision(cfg, this.ctx.now()));
+        log.info({ revision: name }, 'created revision');
+        this.ctx.events.event(cfg, 'Normal', 'Created', `Created Revision ${JSON.stringify(name)}`);
+      } catch (error) {
+        if (isConflict(error)) throw error; // created meanwhile; the retry reads it
+        seen.creationFailure = apiMessage(error);
+        this.ctx.events.event(
+          cfg,
+          'Warning',
+          'CreationFailed',
+          `Failed to create Revision: ${seen.creationFailure}`,
+        );
+      }
+    }
+    if (rev !== undefined) {
+      const generation = rev.metadata.labels?.[LABELS.configurationGeneration];
+      const sameTemplate =
+        generation === String(cfg.metadata.generation ?? 0) ||
+        deepEqual(rev.spec, cfg.spec.template.spec ?? {});
+      if (!isControlledBy(rev, cfg) || !sameTemplate) {
+        seen.creationFailure = `revision ${JSON.stringify(name)} already exists and was not created from this template`;
+      } else {
+        if (generation === String(cfg.metadata.generation ?? 0))
+          rev = await this.relabel(rev, revisionLabels(cfg));
+        seen.latestCreated = rev;
+      }
+    }
+
+    const { status, events } = configurationStatus(cfg, seen, this.ctx.now());
+    if (await writeStatus(this.ctx.custom, CONFIGURATIONS, stored, status))
+      for (const e of events) this.ctx.events.event(cfg, e.type, e.reason, e.message);
+    return undefined;
+  }
+
+  /** Knative keeps the Configuration's labels on its Revisions current, e.g. after a Service rename of labels. */
+  private async relabel(rev: Revision, labels: Record<string, string>): Promise<Revision> {
+    const current = rev.metadata.labels ?? {};
+    if (Object.entries(labels).every(([k, v]) => current[k] === v)) return rev;
+    return await this.ctx.custom.replace(REVISIONS, {
+      ...rev,
+      metadata: { ...rev.metadata, labels: { ...current, ...labels } },
+    });
+  }
+}

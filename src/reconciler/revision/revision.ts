@@ -1,0 +1,111 @@
+// Revision reconciler: keeps the Revision's Deployment `<rev>-deployment` and PodAutoscaler
+// `<rev>` as the builders say (replicas belong to the autoscaler once created), and writes the
+// Revision's status from them.
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { PodAutoscaler } from '../../apis/autoscaling/v1alpha1/podautoscaler-types.ts';
+import { deepEqual } from '../../apis/object-diff.ts';
+import { defaultRevision } from '../../apis/serving/v1/defaults.ts';
+import { PODAUTOSCALERS, REVISIONS, isConflict } from '../../controller/kube.ts';
+import type { ReconcileResult } from '../../controller/workqueue.ts';
+import type { ReconcilerContext } from '../context.ts';
+import { isControlledBy } from '../shared/meta.ts';
+import { asStored, writeStatus } from '../status.ts';
+import { deploymentNeedsUpdate, mergeDeployment } from './resources/deployment-update.ts';
+import { makeDeployment } from './resources/deployment.ts';
+import { makePodAutoscaler } from './resources/pa.ts';
+import { revisionStatus, type RevisionObservation } from './revision-status.ts';
+
+export class RevisionReconciler {
+  private readonly ctx: ReconcilerContext;
+
+  constructor(ctx: ReconcilerContext) {
+    this.ctx = ctx;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const rev = this.ctx.world.revisions.get(key);
+    if (rev === undefined || rev.metadata.deletionTimestamp != null) return undefined;
+    const namespace = rev.metadata.namespace ?? '';
+    const config = this.ctx.config();
+    const seen: RevisionObservation = { pods: this.ctx.world.podsByRevision.get(key) };
+
+    // Defaults are idempotent; applying them keeps the Deployment valid where the webhook did not run.
+    const desired = makeDeployment({ ...defaultRevision(rev, { config }), status: rev.status }, config);
+    const depName = desired.metadata?.name ?? '';
+    let deployment = this.ctx.world.deployments.get(`${namespace}/${depName}`);
+    if (deployment === undefined) {
+      deployment = await this.create(
+        () => this.ctx.apps.createNamespacedDeployment({ namespace, body: desired }),
+        () => this.ctx.apps.readNamespacedDeployment({ namespace, name: depName }),
+      );
+      this.ctx.log.info({ kind: 'Revision', namespace, name: rev.metadata.name }, 'created deployment');
+    } else if (!isControlledBy(deployment, rev)) {
+      seen.notOwned = { kind: 'Deployment', name: depName };
+    } else if (deploymentNeedsUpdate(deployment, desired)) {
+      deployment = await this.ctx.apps.replaceNamespacedDeployment({
+        namespace,
+        name: depName,
+        body: mergeDeployment(deployment, desired),
+      });
+    }
+    seen.deployment = seen.notOwned === undefined ? deployment : undefined;
+
+    if (seen.notOwned === undefined) {
+      const wantPA = makePodAutoscaler(rev, config, deployment);
+      const paName = wantPA.metadata.name ?? '';
+      let pa = this.ctx.world.podAutoscalers.get(`${namespace}/${paName}`);
+      if (pa === undefined) {
+        pa = await this.create(
+          () => this.ctx.custom.create(PODAUTOSCALERS, wantPA),
+          () => this.ctx.custom.get<PodAutoscaler>(PODAUTOSCALERS, namespace, paName),
+        );
+      } else if (!isControlledBy(pa, rev)) {
+        seen.notOwned = { kind: 'PodAutoscaler', name: paName };
+      } else if (
+        !deepEqual(asStored(pa.spec), asStored(wantPA.spec)) ||
+        !deepEqual(pa.metadata.labels ?? {}, wantPA.metadata.labels ?? {}) ||
+        !deepEqual(pa.metadata.annotations ?? {}, wantPA.metadata.annotations ?? {})
+      ) {
+        pa = await this.ctx.custom.replace(PODAUTOSCALERS, {
+          ...pa,
+          metadata: {
+            ...pa.metadata,
+            labels: wantPA.metadata.labels,
+            annotations: wantPA.metadata.annotations,
+          },
+          spec: wantPA.spec,
+        });
+      }
+      if (seen.notOwned === undefined) seen.podAutoscaler = pa;
+    }
+
+    const before = rev.status?.conditions?.find((c) => c.type === 'Ready');
+    const status = revisionStatus(rev, seen, this.ctx.now());
+    if (await writeStatus(this.ctx.custom, REVISIONS, rev, status)) {
+      const after = status.conditions?.find((c) => c.type === 'Ready');
+      if (after?.status === 'False' && (before?.status !== 'False' || before.reason !== after.reason))
+        this.ctx.events.event(rev, 'Warning', after.reason ?? 'Failed', after.message ?? '');
+      if (after?.status === 'True' && before?.status !== 'True')
+        this.ctx.events.event(
+          rev,
+          'Normal',
+          'RevisionReady',
+          'Revision becomes ready upon all resources being ready',
+        );
+    }
+    return undefined;
+  }
+
+  /** Creates, or on AlreadyExists (a create lost in a crash, a stale cache) reads what is there. */
+  private async create<T extends V1Deployment | PodAutoscaler>(
+    create: () => Promise<T>,
+    read: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await create();
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      return await read();
+    }
+  }
+}

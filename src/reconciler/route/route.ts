@@ -1,0 +1,278 @@
+// Route reconciler: resolves traffic targets to Revisions, computes URLs, steps gradual rollouts,
+// keeps the placeholder Kubernetes Services (ExternalName aliases of the gateway) and the routing
+// state of Revisions, and writes the Route's status. The gateway routes from that status.
+import { setHeaderOptions, PatchStrategy, type V1Service } from '@kubernetes/client-node';
+import { parseGoDuration } from '../../apis/config/go-duration.ts';
+import type { Condition } from '../../apis/meta/v1.ts';
+import { ANNOTATIONS, LABELS } from '../../apis/serving/register.ts';
+import { READY } from '../../apis/serving/v1/conditions.ts';
+import {
+  ALL_TRAFFIC_ASSIGNED,
+  CERTIFICATE_PROVISIONED,
+  INGRESS_READY,
+  REASON_ROLLOUT_IN_PROGRESS,
+  REASON_TLS_NOT_ENABLED,
+  ROLLOUT_IN_PROGRESS_MESSAGE,
+  ROUTE_CONDITIONS,
+  TLS_NOT_ENABLED_MESSAGE,
+} from '../../apis/serving/v1/route-lifecycle.ts';
+import type { Route, RouteStatus } from '../../apis/serving/v1/route-types.ts';
+import { objectKey } from '../../controller/informer.ts';
+import { CONFIGURATIONS, REVISIONS, ROUTES, isConflict, isNotFound } from '../../controller/kube.ts';
+import type { ReconcileResult } from '../../controller/workqueue.ts';
+import type { ReconcilerContext } from '../context.ts';
+import { isControlledBy } from '../shared/meta.ts';
+import { asStored, writeStatus } from '../status.ts';
+import { routeURLs } from './resources/domains.ts';
+import {
+  configurationRoutingPatches,
+  revisionRoutingPatches,
+  routedObjects,
+  type MetadataPatch,
+  type RoutedObject,
+} from './resources/routing-state.ts';
+import { makePlaceholderServices } from './resources/services.ts';
+import { buildRollout, parseRollout, serializeRollout, stepRollout, trafficFromRollout } from './rollout.ts';
+import { resolveTraffic, statusTraffic, type TrafficLookup } from './traffic.ts';
+
+/** Where the rollout state lives: the Route's status annotations (ebb has no Ingress object). */
+export const ROLLOUT_ANNOTATION = 'networking.internal.knative.dev/rollout';
+
+/** Names a Route's spec points at (revisions and configurations), for reverse lookups. */
+export function routeReferences(route: Route): string[] {
+  const names = new Set<string>();
+  for (const t of route.spec.traffic ?? []) {
+    if (t.revisionName) names.add(t.revisionName);
+    if (t.configurationName) names.add(t.configurationName);
+  }
+  for (const t of route.status?.traffic ?? []) if (t.revisionName) names.add(t.revisionName);
+  return [...names];
+}
+
+/** The rollout duration in seconds: the Route's annotation, else config-network's. */
+export function rolloutDuration(route: Route, fallbackSeconds: number): number {
+  const a = route.metadata.annotations ?? {};
+  const raw = a[ANNOTATIONS.rolloutDuration] ?? a[ANNOTATIONS.rolloutDurationAlias];
+  if (raw === undefined) return fallbackSeconds;
+  const ms = parseGoDuration(raw);
+  return ms === undefined || ms < 0 ? fallbackSeconds : Math.floor(ms / 1000);
+}
+
+const readyStatus = (conditions: readonly Condition[] | undefined): 'True' | 'False' | 'Unknown' =>
+  conditions?.find((c) => c.type === READY)?.status ?? 'Unknown';
+
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class RouteReconciler {
+  private readonly ctx: ReconcilerContext;
+
+  constructor(ctx: ReconcilerContext) {
+    this.ctx = ctx;
+  }
+
+  private lookup(namespace: string): TrafficLookup {
+    const { configurations, revisions } = this.ctx.world;
+    return {
+      configuration: (name) => {
+        const c = configurations.get(`${namespace}/${name}`);
+        if (c === undefined) return undefined;
+        const observed = c.status?.observedGeneration === c.metadata.generation;
+        return {
+          name,
+          generation: c.metadata.generation,
+          latestCreatedRevisionName: c.status?.latestCreatedRevisionName,
+          latestReadyRevisionName: c.status?.latestReadyRevisionName,
+          ready: observed ? readyStatus(c.status?.conditions) : 'Unknown',
+        };
+      },
+      revision: (name) => {
+        const r = revisions.get(`${namespace}/${name}`);
+        if (r === undefined) return undefined;
+        return {
+          name,
+          configurationName: r.metadata.labels?.[LABELS.configuration],
+          ready:
+            r.status?.observedGeneration === r.metadata.generation
+              ? readyStatus(r.status?.conditions)
+              : 'Unknown',
+        };
+      },
+    };
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const route = this.ctx.world.routes.get(key);
+    if (route === undefined || route.metadata.deletionTimestamp != null) return undefined;
+    const namespace = route.metadata.namespace ?? '';
+    const now = this.ctx.now();
+    const config = this.ctx.config();
+    const lookup = this.lookup(namespace);
+    const m = ROUTE_CONDITIONS.manage(route.status?.conditions, now);
+    m.initialize();
+    m.markTrue(CERTIFICATE_PROVISIONED, REASON_TLS_NOT_ENABLED, TLS_NOT_ENABLED_MESSAGE);
+
+    const urls = routeURLs(route, {
+      network: config.network,
+      domain: config.domain,
+      clusterDomain: this.ctx.clusterDomain,
+    });
+    const status: RouteStatus = { url: urls.url, address: { url: urls.address } };
+    let result: ReconcileResult | undefined;
+
+    const resolved = resolveTraffic(route, lookup);
+    if (!resolved.ok) {
+      if (resolved.status === 'False') m.markFalse(ALL_TRAFFIC_ASSIGNED, resolved.reason, resolved.message);
+      else m.markUnknown(ALL_TRAFFIC_ASSIGNED, resolved.reason, resolved.message);
+      // Keep serving what was assigned before; a Route never loses traffic to a transient failure.
+      if (route.status?.traffic !== undefined) status.traffic = route.status.traffic;
+      if (route.status?.annotations !== undefined) status.annotations = route.status.annotations;
+    } else {
+      m.markTrue(ALL_TRAFFIC_ASSIGNED);
+      const duration = rolloutDuration(route, config.network.rolloutDurationSeconds);
+      const step = stepRollout(
+        parseRollout(route.status?.annotations?.[ROLLOUT_ANNOTATION]),
+        buildRollout(resolved),
+        duration,
+        now.getTime(),
+      );
+      const effective = step.inProgress ? trafficFromRollout(resolved, step.rollout) : resolved;
+      status.traffic = statusTraffic(effective, (tag) => urls.tagURL(tag));
+      if (duration > 0) status.annotations = { [ROLLOUT_ANNOTATION]: serializeRollout(step.rollout) };
+      if (step.nextStepAt !== undefined)
+        result = { requeueAfterMs: Math.max(0, step.nextStepAt - now.getTime()) };
+
+      await this.ensurePlaceholders(route, [...resolved.byTag.keys()]);
+      if (step.inProgress)
+        m.markUnknown(INGRESS_READY, REASON_ROLLOUT_IN_PROGRESS, ROLLOUT_IN_PROGRESS_MESSAGE);
+      else m.markTrue(INGRESS_READY);
+
+      const referenced = routedObjects({ spec: route.spec, status: { traffic: status.traffic } }, lookup);
+      for (const r of effective.revisions) referenced.revisions.add(r);
+      await this.updateRoutingState(route, referenced, m.isReady(), now);
+    }
+    status.conditions = m.conditions();
+    await writeStatus(this.ctx.custom, ROUTES, route, status);
+    return result;
+  }
+
+  private async ensurePlaceholders(route: Route, tags: string[]): Promise<void> {
+    const namespace = route.metadata.namespace ?? '';
+    const desired = makePlaceholderServices(route, tags, {
+      network: this.ctx.config().network,
+      clusterDomain: this.ctx.clusterDomain,
+      gatewayService: this.ctx.gatewayService,
+      systemNamespace: this.ctx.systemNamespace,
+    });
+    const wanted = new Set(desired.map((s) => s.metadata?.name));
+    for (const svc of desired) {
+      const name = svc.metadata?.name ?? '';
+      const existing = this.ctx.world.k8sServices.get(`${namespace}/${name}`);
+      if (existing === undefined) {
+        try {
+          await this.ctx.core.createNamespacedService({ namespace, body: svc });
+        } catch (error) {
+          if (!isConflict(error)) throw error;
+        }
+      } else if (isControlledBy(existing, route) && placeholderChanged(existing, svc)) {
+        await this.ctx.core.replaceNamespacedService({
+          namespace,
+          name,
+          body: updatedPlaceholder(existing, svc),
+        });
+      }
+    }
+    // Tags removed from the spec leave Services behind: delete the ones this Route owns.
+    for (const existing of this.ctx.world.k8sServices.list()) {
+      if (existing.metadata?.namespace !== namespace || wanted.has(existing.metadata.name)) continue;
+      if (
+        existing.metadata.labels?.[LABELS.route] !== route.metadata.name ||
+        !isControlledBy(existing, route)
+      )
+        continue;
+      try {
+        await this.ctx.core.deleteNamespacedService({ namespace, name: existing.metadata.name ?? '' });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+  }
+
+  private async updateRoutingState(
+    route: Route,
+    referenced: { revisions: Set<string>; configurations: Set<string> },
+    settled: boolean,
+    now: Date,
+  ): Promise<void> {
+    const namespace = route.metadata.namespace ?? '';
+    const inNamespace = (list: readonly RoutedMeta[]): RoutedObject[] =>
+      list
+        .filter((o) => o.metadata.namespace === namespace)
+        .map((o) => ({
+          name: o.metadata.name ?? '',
+          labels: o.metadata.labels,
+          annotations: o.metadata.annotations,
+        }));
+    const routeName = route.metadata.name ?? '';
+    const revPatches = revisionRoutingPatches({
+      route: routeName,
+      referenced: referenced.revisions,
+      objects: inNamespace(this.ctx.world.revisions.list()),
+      clearUnreferenced: settled,
+      now: now.getTime(),
+    });
+    const cfgPatches = configurationRoutingPatches({
+      route: routeName,
+      referenced: referenced.configurations,
+      objects: inNamespace(this.ctx.world.configurations.list()),
+      clearUnreferenced: settled,
+    });
+    await this.patchAll(REVISIONS, namespace, revPatches);
+    await this.patchAll(CONFIGURATIONS, namespace, cfgPatches);
+  }
+
+  private async patchAll(kind: typeof REVISIONS, namespace: string, patches: MetadataPatch[]): Promise<void> {
+    for (const p of patches) {
+      const metadata: Record<string, unknown> = {};
+      if (p.labels !== undefined) metadata.labels = p.labels;
+      if (p.annotations !== undefined) metadata.annotations = p.annotations;
+      try {
+        await this.ctx.custom.patch(kind, namespace, p.name, { metadata }, MERGE_PATCH);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+  }
+}
+
+interface RoutedMeta {
+  metadata: {
+    namespace?: string;
+    name?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+}
+
+/** The stored Service with the fields the Route owns replaced; the rest (clusterIP etc.) kept. */
+function updatedPlaceholder(existing: V1Service, desired: V1Service): V1Service {
+  const body = structuredClone(existing);
+  body.metadata = body.metadata ?? {};
+  body.metadata.labels = desired.metadata?.labels;
+  body.metadata.annotations = desired.metadata?.annotations;
+  body.spec = Object.assign(body.spec ?? {}, desired.spec);
+  return body;
+}
+
+function placeholderChanged(existing: V1Service, desired: V1Service): boolean {
+  const pick = (s: V1Service) =>
+    asStored({
+      labels: s.metadata?.labels ?? {},
+      annotations: s.metadata?.annotations ?? {},
+      type: s.spec?.type,
+      externalName: s.spec?.externalName,
+      ports: s.spec?.ports,
+    });
+  return JSON.stringify(pick(existing)) !== JSON.stringify(pick(desired));
+}
+
+export { objectKey };

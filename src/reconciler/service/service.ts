@@ -1,0 +1,120 @@
+// Service reconciler: keeps the Configuration and Route of the Service's name in line with its
+// spec, and rolls their statuses up into the Service's.
+import { deepEqual } from '../../apis/object-diff.ts';
+import type { Configuration } from '../../apis/serving/v1/configuration-types.ts';
+import type { Route } from '../../apis/serving/v1/route-types.ts';
+import type { Service } from '../../apis/serving/v1/service-types.ts';
+import { CONFIGURATIONS, ROUTES, SERVING_SERVICES, apiMessage, isConflict } from '../../controller/kube.ts';
+import type { ReconcileResult } from '../../controller/workqueue.ts';
+import { revisionName } from '../configuration/resources/revision.ts';
+import type { ReconcilerContext } from '../context.ts';
+import { isControlledBy } from '../shared/meta.ts';
+import { asStored, writeStatus } from '../status.ts';
+import { makeConfiguration } from './resources/configuration.ts';
+import { makeRoute } from './resources/route.ts';
+import { serviceStatus, type ServiceChildren } from './service-status.ts';
+
+/** True when `existing` differs from `desired` in what the parent owns: spec, labels, annotations. */
+export function childNeedsUpdate(
+  existing: { metadata: { labels?: object; annotations?: object }; spec: unknown },
+  desired: { metadata: { labels?: object; annotations?: object }; spec: unknown },
+): boolean {
+  return (
+    !deepEqual(asStored(existing.spec), asStored(desired.spec)) ||
+    !deepEqual(existing.metadata.labels ?? {}, desired.metadata.labels ?? {}) ||
+    !deepEqual(existing.metadata.annotations ?? {}, desired.metadata.annotations ?? {})
+  );
+}
+
+export class ServiceReconciler {
+  private readonly ctx: ReconcilerContext;
+
+  constructor(ctx: ReconcilerContext) {
+    this.ctx = ctx;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const svc = this.ctx.world.services.get(key);
+    if (svc === undefined || svc.metadata.deletionTimestamp != null) return undefined;
+    const children: ServiceChildren = {};
+
+    const existingCfg = this.ctx.world.configurations.get(key);
+    const cfg = await this.ensure(svc, CONFIGURATIONS, existingCfg, makeConfiguration(svc, existingCfg));
+    if (cfg === 'not-owned') children.configurationNotOwned = true;
+    else children.configuration = cfg;
+
+    // With a bring-your-own revision name, the Route may only name the new Revision once the
+    // Configuration has created it; until then the Route keeps its old traffic.
+    const byo = svc.spec.template.metadata?.name ?? '';
+    let holdRoute = false;
+    if (byo !== '' && cfg !== 'not-owned') {
+      const observed = cfg.metadata.generation === cfg.status?.observedGeneration;
+      if (!observed || cfg.status?.latestCreatedRevisionName !== byo) holdRoute = true;
+      const rev = this.ctx.world.revisions.get(`${svc.metadata.namespace ?? ''}/${byo}`);
+      if (rev !== undefined && !isControlledBy(rev, cfg)) children.revisionNameTaken = byo;
+      else if (revisionName(cfg) !== byo) holdRoute = true;
+    }
+
+    const existingRoute = this.ctx.world.routes.get(key);
+    const route =
+      holdRoute && existingRoute !== undefined
+        ? existingRoute
+        : await this.ensure(svc, ROUTES, existingRoute, makeRoute(svc));
+    if (route === 'not-owned') children.routeNotOwned = true;
+    else children.route = route;
+
+    await writeStatus(this.ctx.custom, SERVING_SERVICES, svc, serviceStatus(svc, children, this.ctx.now()));
+    return undefined;
+  }
+
+  private async ensure<T extends Configuration | Route>(
+    svc: Service,
+    kind: typeof CONFIGURATIONS,
+    existing: T | undefined,
+    desired: T,
+  ): Promise<T | 'not-owned'> {
+    const log = this.ctx.log.child({
+      kind: 'Service',
+      namespace: svc.metadata.namespace,
+      name: svc.metadata.name,
+    });
+    if (existing === undefined) {
+      try {
+        const created = await this.ctx.custom.create(kind, desired);
+        log.info({ child: kind.kind }, `created ${kind.kind}`);
+        this.ctx.events.event(
+          svc,
+          'Normal',
+          'Created',
+          `Created ${kind.kind} ${JSON.stringify(desired.metadata.name)}`,
+        );
+        return created;
+      } catch (error) {
+        if (!isConflict(error)) {
+          this.ctx.events.event(
+            svc,
+            'Warning',
+            'CreationFailed',
+            `Failed to create ${kind.kind} ${JSON.stringify(desired.metadata.name)}: ${apiMessage(error)}`,
+          );
+          throw error;
+        }
+        // Created meanwhile (by us before a restart, or by someone else): look at it next time.
+        return await this.ctx.custom.get<T>(kind, svc.metadata.namespace ?? '', desired.metadata.name ?? '');
+      }
+    }
+    if (!isControlledBy(existing, svc)) return 'not-owned';
+    if (!childNeedsUpdate(existing, desired)) return existing;
+    const updated = await this.ctx.custom.replace(kind, {
+      ...existing,
+      metadata: {
+        ...existing.metadata,
+        labels: desired.metadata.labels,
+        annotations: desired.metadata.annotations,
+      },
+      spec: desired.spec,
+    });
+    log.info({ child: kind.kind }, `updated ${kind.kind}`);
+    return updated;
+  }
+}
