@@ -5,9 +5,11 @@ import { runValidate, type Output } from './validate.ts';
 const USAGE = `Usage: ebb <command> [options]
 
 Commands:
-  validate   Default and validate Knative manifests offline, with Knative's rules and messages.
-  version    Print ebb's version.
-  help       Print this help.
+  validate     Default and validate Knative manifests offline, with Knative's rules and messages.
+  controller   Run the controller (reconciles the serving kinds) against KUBECONFIG or in-cluster.
+  webhook      Run the admission webhook (defaulting and validation over HTTPS).
+  version      Print ebb's version.
+  help         Print this help.
 
 Run "ebb <command> --help" for a command's options.
 `;
@@ -18,6 +20,15 @@ export async function main(argv: readonly string[], out: Output = process): Prom
     switch (command) {
       case 'validate':
         return await runValidate(rest, out);
+      case 'controller': {
+        // Loaded on demand: the offline commands should not pay for the Kubernetes client.
+        const { runController } = await import('../cmd/controller.ts');
+        return await runController();
+      }
+      case 'webhook': {
+        const { runWebhook } = await import('../cmd/webhook.ts');
+        return await runWebhook(rest);
+      }
       case 'version':
       case '--version': {
         const pkg = (await import('../../package.json', { with: { type: 'json' } })) as {
