@@ -1,6 +1,7 @@
 // The image table: names resolve with or without tag and digest, to scripts that exist.
 import { describe, expect, it } from '@jest/globals';
 import { access } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { IMAGES, imageName, NODE_COMPILE_CACHE, resolveImage } from './images.ts';
 
 const helloworld = IMAGES['dev.local/helloworld']?.script;
@@ -51,14 +52,23 @@ describe('resolveImage', () => {
     expect(resolveImage(image)).toBeUndefined();
   });
 
+  it("runs dev.local/ebb as this checkout's ebb command (the agent appends the container args)", () => {
+    const ebb = fileURLToPath(new URL('../../bin/ebb.js', import.meta.url));
+    expect(resolveImage('dev.local/ebb:dev')).toEqual({
+      command: [process.execPath, ebb],
+      env: { NODE_COMPILE_CACHE },
+    });
+  });
+
   it('points every image at an absolute path to a script that exists', async () => {
     for (const [name, entry] of Object.entries(IMAGES)) {
-      expect(entry.script).toMatch(/^\/.*\/e2e\/images\/[a-z]+\.ts$/);
+      expect(entry.script).toMatch(/^\/.*\/(e2e\/images\/[a-z]+\.ts|bin\/ebb\.js)$/);
       await expect(access(entry.script)).resolves.toBeUndefined();
       expect(resolveImage(`${name}:latest`)?.command).toEqual([process.execPath, entry.script]);
     }
     expect(Object.keys(IMAGES).sort()).toEqual([
       'dev.local/autoscale',
+      'dev.local/ebb',
       'dev.local/echo',
       'dev.local/failing',
       'dev.local/helloworld',

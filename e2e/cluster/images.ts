@@ -1,13 +1,14 @@
 // The node agent's image table. The local cluster has no container runtime: the agent runs each
 // container as a local process, and this table maps an image name to the command that stands in
-// for it. An image not listed here fails to pull (ErrImagePull). ebb's own image mapping is added
-// by a later change.
+// for it. An image not listed here fails to pull (ErrImagePull). `dev.local/ebb`, the image the
+// chart's components run, is this checkout's `ebb` command, so `npm run deploy` runs the code as it
+// is on disk.
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { binary, CACHE_DIR } from './paths.ts';
 
 export interface ImageEntry {
-  /** Absolute path of the TypeScript file Node runs, type stripping built in. */
+  /** Absolute path of the file Node runs (TypeScript runs through Node's built-in type stripping). */
   script: string;
   description: string;
 }
@@ -18,6 +19,11 @@ function app(name: string): string {
 
 /** Keyed by image name without tag or digest. */
 export const IMAGES: Record<string, ImageEntry> = {
+  'dev.local/ebb': {
+    script: fileURLToPath(new URL('../../bin/ebb.js', import.meta.url)),
+    description:
+      "the ebb command of this checkout; a container's args are its subcommand (controller, webhook)",
+  },
   'dev.local/helloworld': {
     script: app('helloworld'),
     description: 'GET / answers "Hello ${TARGET:-World}!"',

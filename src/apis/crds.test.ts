@@ -1,9 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { renderCrds } from './crds.ts';
-
-const crdsDir = new URL('../../crds/', import.meta.url);
+import { CRD_DIRS, renderCrds } from './crds.ts';
 
 interface Crd {
   spec: {
@@ -41,11 +39,12 @@ function structuralProblems(schema: unknown, path: string): string[] {
 describe('CRDs', () => {
   const rendered = renderCrds();
 
-  it('are committed exactly as `npm run generate` writes them', async () => {
-    const committed = (await readdir(crdsDir)).filter((f) => f.endsWith('.yaml')).sort();
+  it.each(CRD_DIRS)('are committed in %s exactly as `npm run generate` writes them', async (dir) => {
+    const url = new URL(`../../${dir}`, import.meta.url);
+    const committed = (await readdir(url)).filter((f) => f.endsWith('.yaml')).sort();
     expect(committed).toEqual([...rendered.keys()].sort());
     for (const [name, text] of rendered) {
-      expect(await readFile(new URL(name, crdsDir), 'utf8')).toBe(text);
+      expect(await readFile(new URL(name, url), 'utf8')).toBe(text);
     }
   });
 

@@ -1,8 +1,10 @@
 // Container probes as the kubelet runs them: httpGet and tcpSocket against the pod IP, exec inside
-// the pod's namespaces. Success is HTTP 200–399, an accepted connection, or exit code 0.
+// the pod's namespaces. Success is HTTP 200–399, an accepted connection, or exit code 0. HTTPS
+// probes skip certificate verification, as the kubelet's do.
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 
 function resolvePort(port: number | string | undefined, container: V1Container): number | undefined {
@@ -23,9 +25,12 @@ export function runProbe(
     const port = resolvePort(probe.httpGet.port, container);
     if (port === undefined) return Promise.resolve(false);
     const headers = Object.fromEntries((probe.httpGet.httpHeaders ?? []).map((h) => [h.name, h.value]));
+    const https = probe.httpGet.scheme === 'HTTPS';
+    const request = https ? httpsRequest : httpRequest;
     return new Promise((resolve) => {
       const req = request(
         {
+          ...(https ? { rejectUnauthorized: false } : {}),
           host: probe.httpGet?.host ?? podIP,
           port,
           path: probe.httpGet?.path ?? '/',

@@ -1,0 +1,230 @@
+// `npm run deploy` and `npm run undeploy`: install charts/ebb as release `ebb` in ebb-system with
+// the helm the local cluster builds, on the cluster KUBECONFIG names or else on the local cluster,
+// where the image dev.local/ebb is this checkout. It lives beside the local cluster because it
+// depends on it (its helm, its kubeconfig, its image table); the chart itself works anywhere.
+// A failure is a message, the pods that are not ready and why, and exit code 1; never a stack trace.
+import { AppsV1Api, CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { binary, pathExists, STATE_DIR } from './paths.ts';
+import {
+  INSTALL_TIMEOUT,
+  installArgs,
+  LOCAL_IMAGE,
+  NAMESPACE,
+  podProblems,
+  RELEASE,
+  uninstallArgs,
+  warningEvents,
+} from './release.ts';
+
+const CHART = fileURLToPath(new URL('../../charts/ebb', import.meta.url));
+
+/** An expected failure: its message is all the user needs, so no stack trace. */
+class Failure extends Error {}
+
+let prefix = '[deploy]';
+function say(message: string): void {
+  process.stderr.write(`${prefix} ${message}\n`);
+}
+
+interface Target {
+  kubeconfig: string;
+  local: boolean;
+  kubectl: string;
+}
+
+async function target(): Promise<Target> {
+  const kubectl = (await pathExists(binary('kubectl'))) ? binary('kubectl') : 'kubectl';
+  const fromEnv = process.env.KUBECONFIG;
+  if (fromEnv !== undefined && fromEnv !== '') return { kubeconfig: fromEnv, local: false, kubectl };
+  const local = join(STATE_DIR, 'admin.kubeconfig');
+  if (!(await pathExists(local))) {
+    throw new Failure(
+      'no cluster: KUBECONFIG is not set and the local cluster is not up. Run `npm run cluster:up` first, or set KUBECONFIG.',
+    );
+  }
+  return { kubeconfig: local, local: true, kubectl };
+}
+
+async function helm(): Promise<string> {
+  const path = binary('helm');
+  if (!(await pathExists(path))) {
+    throw new Failure(
+      `helm is not built (no ${path}): run \`npm run cluster:build\`, which builds it with the local cluster's other binaries.`,
+    );
+  }
+  return path;
+}
+
+function kubeConfig(t: Target): KubeConfig {
+  const kc = new KubeConfig();
+  // loadFromDefault reads KUBECONFIG, including a colon-separated list, as kubectl does.
+  if (t.local) kc.loadFromFile(t.kubeconfig);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/** An error's message with its cause (fetch reports "fetch failed" and puts the reason there). */
+function describe(error: unknown): string {
+  const e = error as { message?: string; cause?: { message?: string } };
+  const cause = e.cause?.message;
+  return cause === undefined || cause === '' ? String(e.message ?? error) : `${String(e.message)} (${cause})`;
+}
+
+/** Fails early, and plainly, when the cluster does not answer, before helm says it its own way. */
+async function reachable(t: Target): Promise<string> {
+  let kc: KubeConfig;
+  try {
+    kc = kubeConfig(t);
+  } catch (error) {
+    throw new Failure(`cannot read the kubeconfig ${t.kubeconfig}: ${describe(error)}`);
+  }
+  const server = kc.getCurrentCluster()?.server ?? '(no server in the kubeconfig)';
+  try {
+    const version = await kc.makeApiClient(VersionApi).getCode();
+    return version.gitVersion;
+  } catch (error) {
+    const hint = t.local ? ' Check it with `npm run cluster:status`.' : '';
+    throw new Failure(`the cluster at ${server} does not answer: ${describe(error)}.${hint}`);
+  }
+}
+
+/** Runs a command with its output on the terminal; resolves with its exit code. */
+function run(command: string, args: readonly string[], kubeconfig: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'inherit', env: { ...process.env, KUBECONFIG: kubeconfig } });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      resolve(code ?? (signal === null ? 1 : 128));
+    });
+  });
+}
+
+/** Why the release is not ready, as far as the cluster says; never throws. */
+async function explain(t: Target): Promise<void> {
+  try {
+    const core = kubeConfig(t).makeApiClient(CoreV1Api);
+    const pods = await core.listNamespacedPod({
+      namespace: NAMESPACE,
+      labelSelector: `app.kubernetes.io/instance=${RELEASE}`,
+    });
+    const problems = podProblems(pods.items);
+    if (pods.items.length === 0) say(`no ebb pods in ${NAMESPACE}: the Deployments did not create any`);
+    else if (problems.length > 0) say(`pods not ready:\n  ${problems.join('\n  ')}`);
+    const warnings = warningEvents((await core.listNamespacedEvent({ namespace: NAMESPACE })).items);
+    if (warnings.length > 0) say(`warning events in ${NAMESPACE}:\n  ${warnings.join('\n  ')}`);
+  } catch (error) {
+    say(`could not read the pods in ${NAMESPACE}: ${describe(error)}`);
+  }
+  // With KUBECONFIG set, kubectl reads it too (and it may be a list, which --kubeconfig is not).
+  const kubectl = `${t.kubectl}${t.local ? ` --kubeconfig ${t.kubeconfig}` : ''} -n ${NAMESPACE}`;
+  say(`logs:   ${kubectl} logs deploy/ebb-controller   (or deploy/ebb-webhook)`);
+  say(`status: ${kubectl} get pods,events`);
+  if (t.local) {
+    say(
+      `the pods run ${LOCAL_IMAGE.repository}, which is bin/ebb.js in this checkout: \`npm run ebb -- controller\` or \`-- webhook\` runs the same code on this machine.`,
+    );
+  }
+}
+
+async function install(extra: readonly string[]): Promise<void> {
+  const helmPath = await helm();
+  const t = await target();
+  if (!t.local) {
+    say(
+      `KUBECONFIG is set, so deploying to that cluster. The image ${LOCAL_IMAGE.repository} exists only on the local cluster: pass \`-- --set image.repository=R --set image.tag=T --set image.pullPolicy=IfNotPresent\` for any other.`,
+    );
+  }
+  const version = await reachable(t);
+  say(
+    `installing ${CHART} as release ${RELEASE} in namespace ${NAMESPACE} on Kubernetes ${version} (KUBECONFIG=${t.kubeconfig}); waiting up to ${INSTALL_TIMEOUT} for every pod to be ready`,
+  );
+  const started = Date.now();
+  const code = await run(helmPath, installArgs(CHART, extra), t.kubeconfig);
+  if (code !== 0) {
+    await explain(t);
+    throw new Failure(
+      `helm upgrade --install exited with code ${code}; the ebb release is not ready (see above)`,
+    );
+  }
+  const deployments = await kubeConfig(t)
+    .makeApiClient(AppsV1Api)
+    .listNamespacedDeployment({
+      namespace: NAMESPACE,
+      labelSelector: `app.kubernetes.io/instance=${RELEASE}`,
+    });
+  const ready = deployments.items.map(
+    (d) => `${d.metadata?.name ?? '?'} ${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`,
+  );
+  say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${ready.join(', ')}`);
+}
+
+async function namespaceGone(core: CoreV1Api): Promise<boolean> {
+  try {
+    await core.readNamespace({ name: NAMESPACE });
+    return false;
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return true;
+    throw error;
+  }
+}
+
+async function uninstall(): Promise<void> {
+  const helmPath = await helm();
+  const t = await target();
+  await reachable(t);
+  say(`uninstalling release ${RELEASE} from ${NAMESPACE} (KUBECONFIG=${t.kubeconfig})`);
+  const code = await run(helmPath, uninstallArgs(), t.kubeconfig);
+  if (code !== 0) throw new Failure(`helm uninstall exited with code ${code} (see above)`);
+  const core = kubeConfig(t).makeApiClient(CoreV1Api);
+  if (!(await namespaceGone(core))) {
+    say(`deleting namespace ${NAMESPACE}`);
+    await core.deleteNamespace({ name: NAMESPACE }).catch((error: unknown) => {
+      if ((error as { code?: number }).code !== 404) throw error;
+    });
+    const deadline = Date.now() + 120_000;
+    while (!(await namespaceGone(core))) {
+      if (Date.now() > deadline) {
+        throw new Failure(
+          `namespace ${NAMESPACE} still exists after 2 min; see \`kubectl get namespace ${NAMESPACE} -o yaml\` (status.conditions)`,
+        );
+      }
+      await sleep(500);
+    }
+  }
+  say(
+    "done. The CRDs stay installed, as Helm never deletes a chart's crds/ (that would delete every Knative object in the cluster); to remove them and those objects: kubectl delete -f crds/",
+  );
+}
+
+const USAGE = 'usage: deploy.ts install [helm flags...] | uninstall';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'install':
+      await install(rest);
+      return 0;
+    case 'uninstall':
+      prefix = '[undeploy]';
+      if (rest.length > 0) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+      }
+      await uninstall();
+      return 0;
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  say(`failed: ${describe(error)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,126 @@
+// The ebb release on a cluster, as data: the helm commands `npm run deploy` and `npm run undeploy`
+// run, and the account of what keeps a release from becoming ready (pods and warning events).
+// Pure: deploy.ts runs the commands and reads the cluster.
+import type { CoreV1Event, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+
+export const RELEASE = 'ebb';
+export const NAMESPACE = 'ebb-system';
+/** The image every component runs; the local cluster's image table maps it to this checkout. */
+export const LOCAL_IMAGE = { repository: 'dev.local/ebb', tag: 'dev' } as const;
+export const INSTALL_TIMEOUT = '3m';
+
+/**
+ * `helm upgrade --install` with the local cluster's values: its image (no registry, so never
+ * pulled) and `example.com` as the domain, so URLs look like those in Knative's docs. `extra` comes
+ * last, so a user's `--set` overrides ours (helm keeps the last value).
+ */
+export function installArgs(chart: string, extra: readonly string[] = []): string[] {
+  return [
+    'upgrade',
+    '--install',
+    RELEASE,
+    chart,
+    '--namespace',
+    NAMESPACE,
+    '--create-namespace',
+    '--set',
+    `image.repository=${LOCAL_IMAGE.repository}`,
+    '--set',
+    `image.tag=${LOCAL_IMAGE.tag}`,
+    '--set',
+    'image.pullPolicy=Never',
+    '--set-json',
+    'config.domain={"example.com":""}',
+    '--wait',
+    '--timeout',
+    INSTALL_TIMEOUT,
+    ...extra,
+  ];
+}
+
+/** Uninstalling twice, or a release that never was, is not an error. */
+export function uninstallArgs(): string[] {
+  return ['uninstall', RELEASE, '--namespace', NAMESPACE, '--ignore-not-found', '--wait', '--timeout', '2m'];
+}
+
+const MESSAGE_LINES = 5;
+
+/** The last lines of a message (the local cluster puts a container's log tail there), indented. */
+function tail(message: string | undefined): string[] {
+  if (message === undefined || message.trim() === '') return [];
+  return message
+    .trimEnd()
+    .split('\n')
+    .slice(-MESSAGE_LINES)
+    .map((line) => `    | ${line}`);
+}
+
+function containerProblem(pod: string, status: V1ContainerStatus): string[] {
+  if (status.ready) return [];
+  const where = `${pod}/${status.name}`;
+  const restarts = status.restartCount > 0 ? `, ${status.restartCount} restart(s)` : '';
+  const last = status.lastState?.terminated;
+  const lastExit = last === undefined ? '' : `, last exit code ${last.exitCode}`;
+  const { waiting, running, terminated } = status.state ?? {};
+  if (waiting !== undefined) {
+    return [
+      `${where}: ${waiting.reason ?? 'Waiting'}${lastExit}${restarts}`,
+      // The last exit's message (on the local cluster, the log tail) says more than "back-off".
+      ...tail(last?.message ?? waiting.message),
+    ];
+  }
+  if (terminated !== undefined) {
+    return [
+      `${where}: terminated (${terminated.reason ?? 'Error'}, exit code ${terminated.exitCode})${restarts}`,
+      ...tail(terminated.message),
+    ];
+  }
+  if (running !== undefined) {
+    const probe = status.started === false ? 'startup' : 'readiness';
+    return [`${where}: running but not ready (its ${probe} probe fails)${lastExit}${restarts}`];
+  }
+  return [`${where}: no state reported yet`];
+}
+
+/** One entry per container of a pod that is not ready, with the reason and message it reports. */
+export function podProblems(pods: readonly V1Pod[]): string[] {
+  const lines: string[] = [];
+  for (const pod of pods) {
+    const name = pod.metadata?.name ?? '?';
+    // Pods of a replaced ReplicaSet on their way out say nothing about the new ones.
+    if (pod.metadata?.deletionTimestamp !== undefined) continue;
+    const conditions = pod.status?.conditions ?? [];
+    if (conditions.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+    const unscheduled = conditions.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+    if (unscheduled !== undefined) {
+      lines.push(
+        `${name}: not scheduled (${unscheduled.reason ?? 'Unschedulable'})`,
+        ...tail(unscheduled.message),
+      );
+      continue;
+    }
+    const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+    const problems = statuses.flatMap((s) => containerProblem(name, s));
+    lines.push(
+      ...(problems.length > 0 ? problems : [`${name}: ${pod.status?.phase ?? 'Pending'}, not ready`]),
+    );
+  }
+  return lines;
+}
+
+const MAX_EVENTS = 10;
+
+/** The latest Warning events (failed pod creation, probe failures, back-off), oldest first. */
+export function warningEvents(events: readonly CoreV1Event[]): string[] {
+  const time = (e: CoreV1Event) =>
+    new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? 0).getTime();
+  return events
+    .filter((e) => e.type === 'Warning')
+    .sort((a, b) => time(a) - time(b))
+    .slice(-MAX_EVENTS)
+    .map((e) => {
+      const count = (e.count ?? 1) > 1 ? ` (x${e.count ?? 1})` : '';
+      const object = `${e.involvedObject.kind ?? '?'}/${e.involvedObject.name ?? '?'}`;
+      return `${object}: ${e.reason ?? 'Warning'}${count}: ${(e.message ?? '').trim()}`;
+    });
+}
