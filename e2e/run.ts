@@ -1,4 +1,5 @@
-// `npm run test:e2e`: brings the local cluster up (or reuses it), runs the end-to-end suites, and
+// `npm run test:e2e`: brings the local cluster up (or reuses it), installs ebb with `npm run deploy`,
+// runs the end-to-end suites, and
 // on failure prints the cluster's events and the tail of every component log.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { binary, STATE_DIR } from './cluster/paths.ts';
 
 const node = process.execPath;
 const cluster = new URL('./cluster/cluster.ts', import.meta.url).pathname;
+const deploy = new URL('./cluster/deploy.ts', import.meta.url).pathname;
 const jest = new URL('../node_modules/jest/bin/jest.js', import.meta.url).pathname;
 const config = new URL('./jest.config.js', import.meta.url).pathname;
 
@@ -47,6 +49,8 @@ const jestRun = (args: string[]) =>
   ]);
 
 let code = step([node, cluster, 'up']);
+// ebb itself, installed from this checkout by its chart, as users install it.
+if (code === 0) code = step([node, deploy, 'install'], { ...process.env, KUBECONFIG: join(STATE_DIR, 'admin.kubeconfig') });
 if (code === 0) {
   // Patterns first: jest's array options would swallow positional arguments that follow them.
   code = jestRun([...extra, '--testPathIgnorePatterns=teardown|disruptive']);

@@ -39,8 +39,9 @@ interface Target {
 async function target(): Promise<Target> {
   const kubectl = (await pathExists(binary('kubectl'))) ? binary('kubectl') : 'kubectl';
   const fromEnv = process.env.KUBECONFIG;
-  if (fromEnv !== undefined && fromEnv !== '') return { kubeconfig: fromEnv, local: false, kubectl };
   const local = join(STATE_DIR, 'admin.kubeconfig');
+  // KUBECONFIG naming the local cluster's own kubeconfig is the local cluster.
+  if (fromEnv !== undefined && fromEnv !== '' && fromEnv !== local) return { kubeconfig: fromEnv, local: false, kubectl };
   if (!(await pathExists(local))) {
     throw new Failure(
       'no cluster: KUBECONFIG is not set and the local cluster is not up. Run `npm run cluster:up` first, or set KUBECONFIG.',

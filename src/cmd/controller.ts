@@ -31,6 +31,8 @@ import {
   ROUTES,
   SERVING_SERVICES,
   collectionPath,
+  apiMessage,
+  errorCode,
   isConflict,
   type CustomKind,
 } from '../controller/kube.ts';
@@ -39,7 +41,7 @@ import { makeLogger, type Logger } from '../controller/logger.ts';
 import { ControllerMetrics } from '../controller/metrics.ts';
 import { WorkQueue, type Reconcile } from '../controller/workqueue.ts';
 import { ConfigurationReconciler } from '../reconciler/configuration/configuration.ts';
-import type { ReconcilerContext, World } from '../reconciler/context.ts';
+import { splitKey, type ReconcilerContext, type World } from '../reconciler/context.ts';
 import { GarbageCollector } from '../reconciler/gc/gc.ts';
 import { PodAutoscalerReconciler } from '../reconciler/podautoscaler/podautoscaler.ts';
 import { RevisionReconciler } from '../reconciler/revision/revision.ts';
@@ -277,9 +279,15 @@ export async function runController(
         return queue.run(options.workers, reconcile, (outcome) => {
           hooks.observe(outcome);
           if (outcome.error === undefined) return;
+          // Conflicts are the normal price of optimistic concurrency: the retry reads fresh state.
           const level = isConflict(outcome.error) ? 'debug' : 'warn';
           log[level](
-            { reconciler: name, key: outcome.key, err: outcome.error },
+            {
+              kind: name,
+              ...splitKey(outcome.key),
+              code: errorCode(outcome.error),
+              error: apiMessage(outcome.error),
+            },
             'reconcile failed; retrying',
           );
         });

@@ -4,6 +4,7 @@
 // the API server.
 import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { apiMessage } from './kube.ts';
 
 export interface EventTarget {
   apiVersion: string;
@@ -64,7 +65,10 @@ export class EventRecorder {
       count: 1,
     };
     this.core.createNamespacedEvent({ namespace, body }).catch((error: unknown) => {
-      this.log.warn({ err: error, kind: target.kind, namespace, name, reason }, 'could not record event');
+      this.log.warn(
+        { error: apiMessage(error), kind: target.kind, namespace, name, reason },
+        'could not record event',
+      );
     });
   }
 }

@@ -2,7 +2,7 @@
 // reconcile computes is compared with the stored one, and only a difference costs an API call.
 import { deepEqual } from '../apis/object-diff.ts';
 import type { ObjectMeta } from '../apis/meta/v1.ts';
-import type { CustomKind, CustomResources } from '../controller/kube.ts';
+import { isNotFound, type CustomKind, type CustomResources } from '../controller/kube.ts';
 
 /** Drops undefined fields, as a JSON round trip through the API server would. */
 export function asStored(value: unknown): unknown {
@@ -21,6 +21,12 @@ export async function writeStatus<S extends object>(
 ): Promise<boolean> {
   const next = { ...status, observedGeneration: obj.metadata.generation };
   if (!statusChanged(obj.status, next)) return false;
-  await custom.replaceStatus(kind, { ...obj, status: next });
+  try {
+    await custom.replaceStatus(kind, { ...obj, status: next });
+  } catch (error) {
+    // Deleted since the cache saw it: nothing left to report on.
+    if (isNotFound(error)) return false;
+    throw error;
+  }
   return true;
 }
