@@ -50,7 +50,8 @@ const jestRun = (args: string[]) =>
 
 let code = step([node, cluster, 'up']);
 // ebb itself, installed from this checkout by its chart, as users install it.
-if (code === 0) code = step([node, deploy, 'install'], { ...process.env, KUBECONFIG: join(STATE_DIR, 'admin.kubeconfig') });
+if (code === 0)
+  code = step([node, deploy, 'install'], { ...process.env, KUBECONFIG: join(STATE_DIR, 'admin.kubeconfig') });
 if (code === 0) {
   // Patterns first: jest's array options would swallow positional arguments that follow them.
   code = jestRun([...extra, '--testPathIgnorePatterns=teardown|disruptive']);

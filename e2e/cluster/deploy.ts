@@ -41,7 +41,8 @@ async function target(): Promise<Target> {
   const fromEnv = process.env.KUBECONFIG;
   const local = join(STATE_DIR, 'admin.kubeconfig');
   // KUBECONFIG naming the local cluster's own kubeconfig is the local cluster.
-  if (fromEnv !== undefined && fromEnv !== '' && fromEnv !== local) return { kubeconfig: fromEnv, local: false, kubectl };
+  if (fromEnv !== undefined && fromEnv !== '' && fromEnv !== local)
+    return { kubeconfig: fromEnv, local: false, kubectl };
   if (!(await pathExists(local))) {
     throw new Failure(
       'no cluster: KUBECONFIG is not set and the local cluster is not up. Run `npm run cluster:up` first, or set KUBECONFIG.',
