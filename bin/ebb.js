@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry for the `ebb` command. A checkout runs the TypeScript sources directly (Node 24 strips
-// types); an installed package, where Node does not strip types, runs the compiled dist/.
+// types); an installed package, where Node does not strip types, runs the compiled dist/, and so
+// does a checkout with EBB_RUN_DIST=1 (the local cluster's image, to run what ships).
 import { existsSync } from 'node:fs';
 
 const major = Number(process.versions.node.split('.')[0]);
@@ -14,6 +15,7 @@ if (major < 24) {
 
 const source = new URL('../src/cli/main.ts', import.meta.url);
 const installed = source.pathname.includes('/node_modules/');
-const entry = !installed && existsSync(source) ? source : new URL('../dist/cli/main.js', import.meta.url);
+const fromDist = installed || process.env.EBB_RUN_DIST === '1' || !existsSync(source);
+const entry = fromDist ? new URL('../dist/cli/main.js', import.meta.url) : source;
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));

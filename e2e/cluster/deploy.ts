@@ -5,6 +5,8 @@
 // A failure is a message, the pods that are not ready and why, and exit code 1; never a stack trace.
 import { AppsV1Api, CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +23,20 @@ import {
 } from './release.ts';
 
 const CHART = fileURLToPath(new URL('../../charts/ebb', import.meta.url));
+const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+const TSCONFIG_BUILD = fileURLToPath(new URL('../../tsconfig.build.json', import.meta.url));
+const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
+
+/** A short hash of every file under dist/, names included. */
+async function buildHash(): Promise<string> {
+  const hash = createHash('sha256');
+  const files = (await readdir(DIST, { recursive: true, withFileTypes: true }))
+    .filter((f) => f.isFile())
+    .map((f) => join(f.parentPath, f.name))
+    .sort();
+  for (const file of files) hash.update(file).update(await readFile(file));
+  return hash.digest('hex').slice(0, 12);
+}
 
 /** An expected failure: its message is all the user needs, so no stack trace. */
 class Failure extends Error {}
@@ -141,11 +157,20 @@ async function install(extra: readonly string[]): Promise<void> {
     );
   }
   const version = await reachable(t);
+  let tag: string[] = [];
+  if (t.local) {
+    // The local image runs dist/, as the real one does; its tag names the build, so a code change
+    // rolls the pods and an unchanged checkout leaves them alone.
+    say('building dist/ (npm run build)');
+    const built = await run(process.execPath, [TSC, '-p', TSCONFIG_BUILD], t.kubeconfig);
+    if (built !== 0) throw new Failure('the build failed; fix the type errors above and deploy again.');
+    tag = ['--set', `image.tag=dev-${await buildHash()}`];
+  }
   say(
     `installing ${CHART} as release ${RELEASE} in namespace ${NAMESPACE} on Kubernetes ${version} (KUBECONFIG=${t.kubeconfig}); waiting up to ${INSTALL_TIMEOUT} for every pod to be ready`,
   );
   const started = Date.now();
-  const code = await run(helmPath, installArgs(CHART, extra), t.kubeconfig);
+  const code = await run(helmPath, installArgs(CHART, [...tag, ...extra]), t.kubeconfig);
   if (code !== 0) {
     await explain(t);
     throw new Failure(

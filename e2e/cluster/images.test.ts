@@ -52,11 +52,11 @@ describe('resolveImage', () => {
     expect(resolveImage(image)).toBeUndefined();
   });
 
-  it("runs dev.local/ebb as this checkout's ebb command (the agent appends the container args)", () => {
+  it("runs dev.local/ebb as this checkout's compiled ebb command (the agent appends the container args)", () => {
     const ebb = fileURLToPath(new URL('../../bin/ebb.js', import.meta.url));
     expect(resolveImage('dev.local/ebb:dev')).toEqual({
       command: [process.execPath, ebb],
-      env: { NODE_COMPILE_CACHE },
+      env: { NODE_COMPILE_CACHE, EBB_RUN_DIST: '1', NODE_ENV: 'production' },
     });
   });
 

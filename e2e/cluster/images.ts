@@ -1,8 +1,8 @@
 // The node agent's image table. The local cluster has no container runtime: the agent runs each
 // container as a local process, and this table maps an image name to the command that stands in
 // for it. An image not listed here fails to pull (ErrImagePull). `dev.local/ebb`, the image the
-// chart's components run, is this checkout's `ebb` command, so `npm run deploy` runs the code as it
-// is on disk.
+// chart's components run, is this checkout's `ebb` command, compiled to dist/ as the real image
+// runs it; `npm run deploy` builds it first.
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { binary, CACHE_DIR } from './paths.ts';
@@ -11,6 +11,8 @@ export interface ImageEntry {
   /** Absolute path of the file Node runs (TypeScript runs through Node's built-in type stripping). */
   script: string;
   description: string;
+  /** Environment the image itself would carry. */
+  env?: Record<string, string>;
 }
 
 function app(name: string): string {
@@ -22,7 +24,8 @@ export const IMAGES: Record<string, ImageEntry> = {
   'dev.local/ebb': {
     script: fileURLToPath(new URL('../../bin/ebb.js', import.meta.url)),
     description:
-      "the ebb command of this checkout; a container's args are its subcommand (controller, webhook)",
+      "the ebb command of this checkout (its dist/); a container's args are its subcommand (controller, webhook)",
+    env: { EBB_RUN_DIST: '1', NODE_ENV: 'production' },
   },
   'dev.local/helloworld': {
     script: app('helloworld'),
@@ -76,7 +79,7 @@ export function resolveImage(image: string): { command: string[]; env?: Record<s
   // hasOwn: "constructor" or "toString" must not resolve through the object's prototype.
   const entry = Object.hasOwn(IMAGES, name) ? IMAGES[name] : undefined;
   if (entry !== undefined) {
-    return { command: [process.execPath, entry.script], env: { NODE_COMPILE_CACHE } };
+    return { command: [process.execPath, entry.script], env: { NODE_COMPILE_CACHE, ...entry.env } };
   }
   const tool = Object.hasOwn(BINARY_IMAGES, name) ? BINARY_IMAGES[name] : undefined;
   return tool === undefined ? undefined : { command: [tool()] };

@@ -12,11 +12,13 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Informer } from '../../src/controller/informer.ts';
+import { reuseConnections } from '../../src/controller/kubeconfig.ts';
 import { binary, STATE_DIR } from '../cluster/paths.ts';
 
 export const kubeconfig = process.env.KUBECONFIG ?? `${STATE_DIR}/admin.kubeconfig`;
 export const kc = new KubeConfig();
 kc.loadFromFile(kubeconfig);
+reuseConnections(kc);
 export const core = kc.makeApiClient(CoreV1Api);
 export const apps = kc.makeApiClient(AppsV1Api);
 export const discovery = kc.makeApiClient(DiscoveryV1Api);

@@ -23,11 +23,11 @@ export async function main(argv: readonly string[], out: Output = process): Prom
       case 'controller': {
         // Loaded on demand: the offline commands should not pay for the Kubernetes client.
         const { runController } = await import('../cmd/controller.ts');
-        return await runController();
+        return exitWhenDone(await runController());
       }
       case 'webhook': {
         const { runWebhook } = await import('../cmd/webhook.ts');
-        return await runWebhook(rest);
+        return exitWhenDone(await runWebhook(rest));
       }
       case 'version':
       case '--version': {
@@ -51,6 +51,15 @@ export async function main(argv: readonly string[], out: Output = process): Prom
     out.stderr.write(`ebb: ${describeError(error)}\n`);
     return 2;
   }
+}
+
+/**
+ * A server that has shut down may still hold idle keep-alive sockets to the API server, which keep
+ * Node running until the kubelet's SIGKILL. Give the event loop a moment to drain, then exit.
+ */
+function exitWhenDone(code: number): number {
+  setTimeout(() => process.exit(code), 2000).unref();
+  return code;
 }
 
 export function describeError(error: unknown): string {

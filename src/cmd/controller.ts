@@ -14,13 +14,14 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { collectDefaultMetrics } from 'prom-client';
 import type { PodAutoscaler } from '../apis/autoscaling/v1alpha1/podautoscaler-types.ts';
-import { LABELS } from '../apis/serving/register.ts';
+import { ANNOTATIONS, LABELS } from '../apis/serving/register.ts';
 import type { Configuration } from '../apis/serving/v1/configuration-types.ts';
 import type { Revision } from '../apis/serving/v1/revision-types.ts';
 import type { Route } from '../apis/serving/v1/route-types.ts';
 import type { Service } from '../apis/serving/v1/service-types.ts';
 import { ConfigStore } from '../controller/config-store.ts';
 import { EventRecorder } from '../controller/events.ts';
+import { loadKubeConfig } from '../controller/kubeconfig.ts';
 import { Index, labelIndex } from '../controller/indexer.ts';
 import { Informer, objectKey, type Obj } from '../controller/informer.ts';
 import {
@@ -34,6 +35,7 @@ import {
   apiMessage,
   errorCode,
   isConflict,
+  isNamespaceTerminating,
   type CustomKind,
 } from '../controller/kube.ts';
 import { LeaderElector } from '../controller/leader-election.ts';
@@ -47,6 +49,7 @@ import { PodAutoscalerReconciler } from '../reconciler/podautoscaler/podautoscal
 import { RevisionReconciler } from '../reconciler/revision/revision.ts';
 import { RouteReconciler, routeReferences } from '../reconciler/route/route.ts';
 import { ServiceReconciler } from '../reconciler/service/service.ts';
+import { StatusWriter } from '../reconciler/status.ts';
 
 export interface ControllerOptions {
   systemNamespace: string;
@@ -64,7 +67,7 @@ export function controllerOptions(env: NodeJS.ProcessEnv = process.env): Control
     gatewayService: env.GATEWAY_SERVICE ?? 'ebb-gateway',
     clusterDomain: env.CLUSTER_DOMAIN ?? 'cluster.local',
     metricsPort: Number(env.METRICS_PORT ?? '9090'),
-    workers: Number(env.WORKERS ?? '4'),
+    workers: Number(env.WORKERS ?? '16'),
     leaderElect: env.LEADER_ELECT !== 'false',
     identity: env.POD_NAME ?? `${hostname()}-${String(process.pid)}`,
   };
@@ -97,6 +100,15 @@ function enqueueOnChange<T extends Obj>(
   informer.on({ add, update: add, delete: add });
 }
 
+/** `namespace/route` for each route in an object's serving.knative.dev/routes annotation. */
+function routesAnnotationIndex(obj: Obj & { metadata?: { annotations?: Record<string, string> } }): string[] {
+  const ns = obj.metadata?.namespace ?? '';
+  return (obj.metadata?.annotations?.[ANNOTATIONS.routes] ?? '')
+    .split(',')
+    .filter((r) => r !== '')
+    .map((r) => `${ns}/${r}`);
+}
+
 function labelKey(obj: Obj, label: string): string | undefined {
   const value = obj.metadata?.labels?.[label];
   return value === undefined || value === '' ? undefined : `${obj.metadata?.namespace ?? ''}/${value}`;
@@ -106,8 +118,7 @@ export async function runController(
   options = controllerOptions(),
   log: Logger = makeLogger('controller'),
 ): Promise<number> {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  const kc = loadKubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const custom = new CustomResources(kc);
@@ -165,6 +176,9 @@ export async function runController(
     pods,
     revisionsByConfiguration: new Index(revisions, labelIndex(LABELS.configuration)),
     podsByRevision: new Index(pods, labelIndex(LABELS.revision)),
+    revisionsByRoute: new Index(revisions, routesAnnotationIndex),
+    configurationsByRoute: new Index(configurations, routesAnnotationIndex),
+    k8sServicesByRoute: new Index(k8sServices, labelIndex(LABELS.route)),
   };
   const routesByTarget = new Index(routes, (r) =>
     routeReferences(r).map((n) => `${r.metadata.namespace ?? ''}/${n}`),
@@ -173,6 +187,7 @@ export async function runController(
   const ctx: ReconcilerContext = {
     world,
     custom,
+    status: new StatusWriter(custom),
     apps,
     core,
     events,
@@ -188,7 +203,18 @@ export async function runController(
   const register = (name: string, reconcile: Reconcile): WorkQueue => {
     const hooks = metrics.forReconciler(name);
     const queue = new WorkQueue({ onDepth: hooks.onDepth });
-    reconcilers.push({ name, queue, reconcile });
+    // A namespace being deleted refuses new objects; its own objects are on their way out, so
+    // retrying would only spin.
+    const guarded: Reconcile = async (key) => {
+      try {
+        return await reconcile(key);
+      } catch (error) {
+        if (!isNamespaceTerminating(error)) throw error;
+        log.debug({ kind: name, ...splitKey(key) }, 'namespace is being deleted; not retrying');
+        return undefined;
+      }
+    };
+    reconcilers.push({ name, queue, reconcile: guarded });
     return queue;
   };
   const serviceR = new ServiceReconciler(ctx);

@@ -1,11 +1,12 @@
 // `ebb webhook`: the admission webhook. Reads its settings from flags or the environment, keeps its
 // certificates current, follows Knative's ConfigMaps live, serves the admission routes over HTTPS
 // and Prometheus metrics over plain HTTP, and drains gracefully on SIGTERM.
-import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { ConfigStore } from '../controller/config-store.ts';
+import { loadKubeConfig } from '../controller/kubeconfig.ts';
 import { makeLogger, type Logger } from '../controller/logger.ts';
 import { CertificateManager } from '../webhook/certificate-manager.ts';
 import { WebhookMetrics } from '../webhook/metrics.ts';
@@ -134,8 +135,7 @@ async function serve(options: WebhookOptions, log: Logger): Promise<number> {
     });
   });
 
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  const kc = loadKubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
   const admission = kc.makeApiClient(AdmissionregistrationV1Api);
 

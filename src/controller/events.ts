@@ -1,7 +1,8 @@
 // Kubernetes Events for meaningful transitions (a Revision created, a Configuration failing), so
 // `kubectl describe` tells the story. Recording never fails a reconcile: errors are logged, and the
-// same event for the same object is sent at most once per ten minutes, so a hot loop cannot flood
-// the API server.
+// same event for the same object is sent at most once per ten minutes, and at most a few are in
+// flight at once (the rest wait, up to a bound), so events never compete with reconciles for the
+// API server.
 import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiMessage } from './kube.ts';
@@ -16,6 +17,8 @@ export type EventType = 'Normal' | 'Warning';
 
 const DEDUP_MS = 10 * 60_000;
 const MAX_REMEMBERED = 10_000;
+const MAX_IN_FLIGHT = 2;
+const MAX_PENDING = 1_000;
 
 export class EventRecorder {
   private readonly core: CoreV1Api;
@@ -23,6 +26,9 @@ export class EventRecorder {
   private readonly log: Logger;
   private readonly host: string;
   private readonly recent = new Map<string, number>();
+  private readonly pending: CoreV1Event[] = [];
+  private inFlight = 0;
+  private dropped = 0;
 
   constructor(core: CoreV1Api, component: string, log: Logger, host = '') {
     this.core = core;
@@ -64,11 +70,37 @@ export class EventRecorder {
       lastTimestamp: time,
       count: 1,
     };
-    this.core.createNamespacedEvent({ namespace, body }).catch((error: unknown) => {
-      this.log.warn(
-        { error: apiMessage(error), kind: target.kind, namespace, name, reason },
-        'could not record event',
-      );
-    });
+    if (this.pending.length >= MAX_PENDING) {
+      this.dropped++;
+      return;
+    }
+    this.pending.push(body);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < MAX_IN_FLIGHT) {
+      const body = this.pending.shift();
+      if (body === undefined) return;
+      this.inFlight++;
+      const namespace = body.metadata.namespace ?? 'default';
+      this.core
+        .createNamespacedEvent({ namespace, body })
+        .catch((error: unknown) => {
+          const { kind, name } = body.involvedObject;
+          this.log.debug(
+            { error: apiMessage(error), kind, namespace, name, reason: body.reason },
+            'could not record event',
+          );
+        })
+        .finally(() => {
+          this.inFlight--;
+          if (this.dropped > 0 && this.pending.length === 0) {
+            this.log.warn({ dropped: this.dropped }, 'events dropped: too many waiting');
+            this.dropped = 0;
+          }
+          this.pump();
+        });
+    }
   }
 }

@@ -1,7 +1,15 @@
 // Typed access to the custom resources ebb reconciles (Knative's serving kinds and ebb's
 // PodAutoscaler), over client-node's CustomObjectsApi, plus the error predicates reconcilers need.
 // One place knows the group, version and plural of each kind.
-import { CustomObjectsApi, type ConfigurationOptions, type KubeConfig } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type ConfigurationOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+
+const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 
 export interface CustomKind {
   group: string;
@@ -44,6 +52,11 @@ export function errorCode(error: unknown): number | undefined {
 
 export const isNotFound = (error: unknown): boolean => errorCode(error) === 404;
 export const isConflict = (error: unknown): boolean => errorCode(error) === 409;
+
+/** The API server refuses new objects in a namespace being deleted; its objects are going too. */
+export function isNamespaceTerminating(error: unknown): boolean {
+  return errorCode(error) === 403 && apiMessage(error).includes('because it is being terminated');
+}
 
 /** The API server's own message for a failed call (its Status body), else the error's message. */
 export function apiMessage(error: unknown): string {
@@ -101,13 +114,16 @@ export class CustomResources {
     })) as T;
   }
 
-  async replaceStatus<T extends Named>(kind: CustomKind, obj: T): Promise<T> {
-    return (await this.api.replaceNamespacedCustomObjectStatus({
-      ...this.ref(kind),
-      namespace: obj.metadata.namespace ?? '',
-      name: obj.metadata.name ?? '',
-      body: obj,
-    })) as T;
+  /**
+   * Sets the whole status with a JSON patch, without a resourceVersion precondition: only the
+   * leader writes status, and a status computed from an older view is corrected by the reconcile
+   * the newer event triggers, so a conflict would only cost a retry.
+   */
+  async setStatus(kind: CustomKind, namespace: string, name: string, status: unknown): Promise<void> {
+    await this.api.patchNamespacedCustomObjectStatus(
+      { ...this.ref(kind), namespace, name, body: [{ op: 'add', path: '/status', value: status }] },
+      JSON_PATCH,
+    );
   }
 
   /** A patch; pass the content type through `options` (e.g. setHeaderOptions for a merge patch). */

@@ -12,6 +12,7 @@ import type { EventRecorder } from '../controller/events.ts';
 import type { Index } from '../controller/indexer.ts';
 import type { Informer } from '../controller/informer.ts';
 import type { CustomResources } from '../controller/kube.ts';
+import type { StatusWriter } from './status.ts';
 
 export interface World {
   services: Informer<Service>;
@@ -26,11 +27,18 @@ export interface World {
   revisionsByConfiguration: Index<Revision>;
   /** Pods by `namespace/revision`. */
   podsByRevision: Index<V1Pod>;
+  /** Revisions and Configurations by `namespace/route` of each route in their routes annotation. */
+  revisionsByRoute: Index<Revision>;
+  configurationsByRoute: Index<Configuration>;
+  /** Placeholder Services by `namespace/route`. */
+  k8sServicesByRoute: Index<V1Service>;
 }
 
 export interface ReconcilerContext {
   world: World;
   custom: CustomResources;
+  /** Status writes, skipping those that would change nothing. */
+  status: StatusWriter;
   apps: AppsV1Api;
   core: CoreV1Api;
   events: EventRecorder;

@@ -5,11 +5,10 @@ import { deepEqual } from '../../apis/object-diff.ts';
 import { LABELS } from '../../apis/serving/register.ts';
 import { defaultConfiguration } from '../../apis/serving/v1/defaults.ts';
 import type { Revision } from '../../apis/serving/v1/revision-types.ts';
-import { CONFIGURATIONS, REVISIONS, apiMessage, isConflict, isNotFound } from '../../controller/kube.ts';
+import { CONFIGURATIONS, REVISIONS, apiMessage, isConflict } from '../../controller/kube.ts';
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { isControlledBy } from '../shared/meta.ts';
-import { writeStatus } from '../status.ts';
 import { configurationStatus, type ConfigurationObservation } from './configuration-status.ts';
 import { makeRevision, revisionLabels, revisionName } from './resources/revision.ts';
 
@@ -21,8 +20,9 @@ export class ConfigurationReconciler {
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
-    const stored = this.ctx.world.configurations.get(key);
-    if (stored === undefined || stored.metadata.deletionTimestamp != null) return undefined;
+    const cached = this.ctx.world.configurations.get(key);
+    if (cached === undefined || cached.metadata.deletionTimestamp != null) return undefined;
+    const stored = this.ctx.status.fresh(CONFIGURATIONS, cached);
     // Defaults are idempotent: applying them here keeps Revisions right even where the webhook
     // did not run (e.g. `npm run dev:controller` without it).
     const cfg = { ...defaultConfiguration(stored, { config: this.ctx.config() }), status: stored.status };
@@ -35,28 +35,24 @@ export class ConfigurationReconciler {
 
     let rev = this.ctx.world.revisions.get(`${namespace}/${name}`);
     if (rev === undefined) {
-      try {
-        rev = await this.ctx.custom.get<Revision>(REVISIONS, namespace, name);
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-    }
-    if (rev === undefined) {
+      // The cache may lag behind a create of ours (e.g. before a restart): AlreadyExists then
+      // reads what is there, so a generation never gets two Revisions.
       try {
         rev = await this.ctx.custom.create(REVISIONS, makeRevision(cfg, this.ctx.now()));
         log.info({ revision: name }, 'created revision');
         this.ctx.events.event(cfg, 'Normal', 'Created', `Created Revision ${JSON.stringify(name)}`);
       } catch (error) {
-        if (isConflict(error)) throw error; // created meanwhile; the retry reads it
-        seen.creationFailure = apiMessage(error);
-        this.ctx.events.event(
-          cfg,
-          'Warning',
-          'CreationFailed',
-          `Failed to create Revision: ${seen.creationFailure}`,
-        );
+        if (isConflict(error)) rev = await this.ctx.custom.get<Revision>(REVISIONS, namespace, name);
+        else seen.creationFailure = apiMessage(error);
       }
     }
+    if (rev === undefined && seen.creationFailure !== undefined)
+      this.ctx.events.event(
+        cfg,
+        'Warning',
+        'CreationFailed',
+        `Failed to create Revision: ${seen.creationFailure}`,
+      );
     if (rev !== undefined) {
       const generation = rev.metadata.labels?.[LABELS.configurationGeneration];
       const sameTemplate =
@@ -72,7 +68,7 @@ export class ConfigurationReconciler {
     }
 
     const { status, events } = configurationStatus(cfg, seen, this.ctx.now());
-    if (await writeStatus(this.ctx.custom, CONFIGURATIONS, stored, status))
+    if (await this.ctx.status.write(CONFIGURATIONS, stored, status))
       for (const e of events) this.ctx.events.event(cfg, e.type, e.reason, e.message);
     return undefined;
   }

@@ -5,7 +5,6 @@ import { PODAUTOSCALERS } from '../../controller/kube.ts';
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { initialScale } from '../revision/resources/deployment.ts';
-import { writeStatus } from '../status.ts';
 import { podAutoscalerStatus } from './podautoscaler-status.ts';
 
 export class PodAutoscalerReconciler {
@@ -16,14 +15,14 @@ export class PodAutoscalerReconciler {
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
-    const pa = this.ctx.world.podAutoscalers.get(key);
-    if (pa === undefined || pa.metadata.deletionTimestamp != null) return undefined;
+    const cached = this.ctx.world.podAutoscalers.get(key);
+    if (cached === undefined || cached.metadata.deletionTimestamp != null) return undefined;
+    const pa = this.ctx.status.fresh(PODAUTOSCALERS, cached);
     const namespace = pa.metadata.namespace ?? '';
     const deployment = this.ctx.world.deployments.get(`${namespace}/${pa.spec.scaleTargetRef.name}`);
     const rev = this.ctx.world.revisions.get(`${namespace}/${pa.metadata.labels?.[LABELS.revision] ?? ''}`);
     const initial = rev === undefined ? 1 : initialScale(rev, this.ctx.config());
-    await writeStatus(
-      this.ctx.custom,
+    await this.ctx.status.write(
       PODAUTOSCALERS,
       pa,
       podAutoscalerStatus(pa, deployment, initial, this.ctx.now()),

@@ -9,7 +9,7 @@ import { PODAUTOSCALERS, REVISIONS, isConflict } from '../../controller/kube.ts'
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { isControlledBy } from '../shared/meta.ts';
-import { asStored, writeStatus } from '../status.ts';
+import { asStored } from '../status.ts';
 import { deploymentNeedsUpdate, mergeDeployment } from './resources/deployment-update.ts';
 import { makeDeployment } from './resources/deployment.ts';
 import { makePodAutoscaler } from './resources/pa.ts';
@@ -23,8 +23,9 @@ export class RevisionReconciler {
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
-    const rev = this.ctx.world.revisions.get(key);
-    if (rev === undefined || rev.metadata.deletionTimestamp != null) return undefined;
+    const cached = this.ctx.world.revisions.get(key);
+    if (cached === undefined || cached.metadata.deletionTimestamp != null) return undefined;
+    const rev = this.ctx.status.fresh(REVISIONS, cached);
     const namespace = rev.metadata.namespace ?? '';
     const config = this.ctx.config();
     const seen: RevisionObservation = { pods: this.ctx.world.podsByRevision.get(key) };
@@ -81,7 +82,7 @@ export class RevisionReconciler {
 
     const before = rev.status?.conditions?.find((c) => c.type === 'Ready');
     const status = revisionStatus(rev, seen, this.ctx.now());
-    if (await writeStatus(this.ctx.custom, REVISIONS, rev, status)) {
+    if (await this.ctx.status.write(REVISIONS, rev, status)) {
       const after = status.conditions?.find((c) => c.type === 'Ready');
       if (after?.status === 'False' && (before?.status !== 'False' || before.reason !== after.reason))
         this.ctx.events.event(rev, 'Warning', after.reason ?? 'Failed', after.message ?? '');

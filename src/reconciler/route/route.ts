@@ -2,6 +2,7 @@
 // keeps the placeholder Kubernetes Services (ExternalName aliases of the gateway) and the routing
 // state of Revisions, and writes the Route's status. The gateway routes from that status.
 import { setHeaderOptions, PatchStrategy, type V1Service } from '@kubernetes/client-node';
+import { deepEqual } from '../../apis/object-diff.ts';
 import { parseGoDuration } from '../../apis/config/go-duration.ts';
 import type { Condition } from '../../apis/meta/v1.ts';
 import { ANNOTATIONS, LABELS } from '../../apis/serving/register.ts';
@@ -22,7 +23,7 @@ import { CONFIGURATIONS, REVISIONS, ROUTES, isConflict, isNotFound } from '../..
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { isControlledBy } from '../shared/meta.ts';
-import { asStored, writeStatus } from '../status.ts';
+import { asStored } from '../status.ts';
 import { routeURLs } from './resources/domains.ts';
 import {
   configurationRoutingPatches,
@@ -101,8 +102,9 @@ export class RouteReconciler {
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
-    const route = this.ctx.world.routes.get(key);
-    if (route === undefined || route.metadata.deletionTimestamp != null) return undefined;
+    const cached = this.ctx.world.routes.get(key);
+    if (cached === undefined || cached.metadata.deletionTimestamp != null) return undefined;
+    const route = this.ctx.status.fresh(ROUTES, cached);
     const namespace = route.metadata.namespace ?? '';
     const now = this.ctx.now();
     const config = this.ctx.config();
@@ -151,7 +153,7 @@ export class RouteReconciler {
       await this.updateRoutingState(route, referenced, m.isReady(), now);
     }
     status.conditions = m.conditions();
-    await writeStatus(this.ctx.custom, ROUTES, route, status);
+    await this.ctx.status.write(ROUTES, route, status);
     return result;
   }
 
@@ -182,15 +184,10 @@ export class RouteReconciler {
       }
     }
     // Tags removed from the spec leave Services behind: delete the ones this Route owns.
-    for (const existing of this.ctx.world.k8sServices.list()) {
-      if (existing.metadata?.namespace !== namespace || wanted.has(existing.metadata.name)) continue;
-      if (
-        existing.metadata.labels?.[LABELS.route] !== route.metadata.name ||
-        !isControlledBy(existing, route)
-      )
-        continue;
+    for (const existing of this.ctx.world.k8sServicesByRoute.get(objectKey(route))) {
+      if (wanted.has(existing.metadata?.name) || !isControlledBy(existing, route)) continue;
       try {
-        await this.ctx.core.deleteNamespacedService({ namespace, name: existing.metadata.name ?? '' });
+        await this.ctx.core.deleteNamespacedService({ namespace, name: existing.metadata?.name ?? '' });
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
@@ -204,26 +201,40 @@ export class RouteReconciler {
     now: Date,
   ): Promise<void> {
     const namespace = route.metadata.namespace ?? '';
-    const inNamespace = (list: readonly RoutedMeta[]): RoutedObject[] =>
-      list
-        .filter((o) => o.metadata.namespace === namespace)
-        .map((o) => ({
-          name: o.metadata.name ?? '',
-          labels: o.metadata.labels,
-          annotations: o.metadata.annotations,
-        }));
+    const key = objectKey(route);
+    // What this Route references now, plus what still lists it: nothing else can change.
+    const relevant = <T extends RoutedMeta>(
+      names: Set<string>,
+      listed: T[],
+      get: (k: string) => T | undefined,
+    ): RoutedObject[] => {
+      const out = new Map<string, RoutedMeta>();
+      for (const o of listed) out.set(o.metadata.name ?? '', o);
+      for (const n of names) {
+        const o = get(`${namespace}/${n}`);
+        if (o !== undefined) out.set(n, o);
+      }
+      return [...out.values()].map((o) => ({
+        name: o.metadata.name ?? '',
+        labels: o.metadata.labels,
+        annotations: o.metadata.annotations,
+      }));
+    };
+    const { world } = this.ctx;
     const routeName = route.metadata.name ?? '';
     const revPatches = revisionRoutingPatches({
       route: routeName,
       referenced: referenced.revisions,
-      objects: inNamespace(this.ctx.world.revisions.list()),
+      objects: relevant(referenced.revisions, world.revisionsByRoute.get(key), (k) => world.revisions.get(k)),
       clearUnreferenced: settled,
       now: now.getTime(),
     });
     const cfgPatches = configurationRoutingPatches({
       route: routeName,
       referenced: referenced.configurations,
-      objects: inNamespace(this.ctx.world.configurations.list()),
+      objects: relevant(referenced.configurations, world.configurationsByRoute.get(key), (k) =>
+        world.configurations.get(k),
+      ),
       clearUnreferenced: settled,
     });
     await this.patchAll(REVISIONS, namespace, revPatches);
@@ -272,7 +283,8 @@ function placeholderChanged(existing: V1Service, desired: V1Service): boolean {
       externalName: s.spec?.externalName,
       ports: s.spec?.ports,
     });
-  return JSON.stringify(pick(existing)) !== JSON.stringify(pick(desired));
+  // deepEqual, not string comparison: the API server does not keep our key order.
+  return !deepEqual(pick(existing), pick(desired));
 }
 
 export { objectKey };

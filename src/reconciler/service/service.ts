@@ -9,7 +9,7 @@ import type { ReconcileResult } from '../../controller/workqueue.ts';
 import { revisionName } from '../configuration/resources/revision.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { isControlledBy } from '../shared/meta.ts';
-import { asStored, writeStatus } from '../status.ts';
+import { asStored } from '../status.ts';
 import { makeConfiguration } from './resources/configuration.ts';
 import { makeRoute } from './resources/route.ts';
 import { serviceStatus, type ServiceChildren } from './service-status.ts';
@@ -34,8 +34,9 @@ export class ServiceReconciler {
   }
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
-    const svc = this.ctx.world.services.get(key);
-    if (svc === undefined || svc.metadata.deletionTimestamp != null) return undefined;
+    const cached = this.ctx.world.services.get(key);
+    if (cached === undefined || cached.metadata.deletionTimestamp != null) return undefined;
+    const svc = this.ctx.status.fresh(SERVING_SERVICES, cached);
     const children: ServiceChildren = {};
 
     const existingCfg = this.ctx.world.configurations.get(key);
@@ -63,7 +64,7 @@ export class ServiceReconciler {
     if (route === 'not-owned') children.routeNotOwned = true;
     else children.route = route;
 
-    await writeStatus(this.ctx.custom, SERVING_SERVICES, svc, serviceStatus(svc, children, this.ctx.now()));
+    await this.ctx.status.write(SERVING_SERVICES, svc, serviceStatus(svc, children, this.ctx.now()));
     return undefined;
   }
 

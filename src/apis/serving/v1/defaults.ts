@@ -1,6 +1,7 @@
 // SetDefaults for the four serving kinds, as Knative's mutating webhook applies them. Each returns
 // a defaulted copy; Revision updates are never defaulted (Knative issue 8128).
 import type { ObjectMeta } from '../../meta/v1.ts';
+import { deepEqual } from '../../object-diff.ts';
 import { ANNOTATIONS } from '../register.ts';
 import type { ValidationContext } from '../validation-context.ts';
 import type { Configuration } from './configuration-types.ts';
@@ -49,7 +50,7 @@ export function defaultService(
     : defaultRevisionTemplate(svc.spec.template, ctx, svc.metadata);
   const traffic = defaultTraffic(svc.spec.traffic, true);
   const spec = { ...svc.spec, template, ...(traffic === undefined ? {} : { traffic }) };
-  const changed = options.old !== undefined && JSON.stringify(spec) !== JSON.stringify(options.old.spec);
+  const changed = options.old !== undefined && !deepEqual(spec, options.old.spec);
   return withUserInfo({ ...svc, spec }, options, changed);
 }
 
@@ -63,7 +64,7 @@ export function defaultConfiguration(
     : defaultRevisionTemplate(cfg.spec.template, ctx, cfg.metadata);
   const spec = { ...cfg.spec, template };
   const owned = (cfg.metadata.ownerReferences ?? []).length > 0;
-  const changed = options.old !== undefined && JSON.stringify(spec) !== JSON.stringify(options.old.spec);
+  const changed = options.old !== undefined && !deepEqual(spec, options.old.spec);
   return owned ? { ...cfg, spec } : withUserInfo({ ...cfg, spec }, options, changed);
 }
 
@@ -71,7 +72,7 @@ export function defaultRoute(route: Route, options: DefaultingOptions = {}): Rou
   const traffic = defaultTraffic(route.spec.traffic, false);
   const spec = traffic === undefined ? route.spec : { ...route.spec, traffic };
   const owned = (route.metadata.ownerReferences ?? []).length > 0;
-  const changed = options.old !== undefined && JSON.stringify(spec) !== JSON.stringify(options.old.spec);
+  const changed = options.old !== undefined && !deepEqual(spec, options.old.spec);
   return owned ? { ...route, spec } : withUserInfo({ ...route, spec }, options, changed);
 }
 
