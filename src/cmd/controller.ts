@@ -51,6 +51,9 @@ import { RouteReconciler, routeReferences } from '../reconciler/route/route.ts';
 import { ServiceReconciler } from '../reconciler/service/service.ts';
 import { StatusWriter } from '../reconciler/status.ts';
 
+/** How long a parent waits for more changes of its children before reconciling. */
+const COALESCE_MS = 50;
+
 export interface ControllerOptions {
   systemNamespace: string;
   gatewayService: string;
@@ -89,13 +92,19 @@ function customInformer<T extends Obj>(
   });
 }
 
+/**
+ * Enqueues the keys `keys` derives from each change. A parent reacting to its children waits
+ * `coalesceMs`: a burst of child updates (status, then labels, then status again) becomes one
+ * reconcile of the parent instead of one each.
+ */
 function enqueueOnChange<T extends Obj>(
   informer: Informer<T>,
   keys: (obj: T) => (string | undefined)[],
   queue: WorkQueue,
+  coalesceMs = 0,
 ): void {
   const add = (obj: T): void => {
-    for (const key of keys(obj)) if (key !== undefined && key !== '') queue.add(key);
+    for (const key of keys(obj)) if (key !== undefined && key !== '') queue.addAfter(key, coalesceMs);
   };
   informer.on({ add, update: add, delete: add });
 }
@@ -231,10 +240,10 @@ export async function runController(
   const routesFor = (obj: Obj): string[] => routesByTarget.get(objectKey(obj)).map((r) => objectKey(r));
   enqueueOnChange(services, (s) => [objectKey(s)], serviceQ);
   enqueueOnChange(configurations, (c) => [objectKey(c)], configurationQ);
-  enqueueOnChange(configurations, (c) => [labelKey(c, LABELS.service)], serviceQ);
-  enqueueOnChange(configurations, routesFor, routeQ);
+  enqueueOnChange(configurations, (c) => [labelKey(c, LABELS.service)], serviceQ, COALESCE_MS);
+  enqueueOnChange(configurations, routesFor, routeQ, COALESCE_MS);
   enqueueOnChange(revisions, (r) => [objectKey(r)], revisionQ);
-  enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.configuration)], configurationQ);
+  enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.configuration)], configurationQ, COALESCE_MS);
   enqueueOnChange(
     revisions,
     (r) => [
@@ -244,16 +253,17 @@ export async function runController(
       }),
     ],
     routeQ,
+    COALESCE_MS,
   );
-  enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.service)], serviceQ);
+  enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.service)], serviceQ, COALESCE_MS);
   enqueueOnChange(routes, (r) => [objectKey(r)], routeQ);
-  enqueueOnChange(routes, (r) => [labelKey(r, LABELS.service)], serviceQ);
+  enqueueOnChange(routes, (r) => [labelKey(r, LABELS.service)], serviceQ, COALESCE_MS);
   enqueueOnChange(podAutoscalers, (p) => [objectKey(p)], paQ);
-  enqueueOnChange(podAutoscalers, (p) => [labelKey(p, LABELS.revision)], revisionQ);
-  enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], revisionQ);
-  enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], paQ);
-  enqueueOnChange(pods, (p) => [labelKey(p, LABELS.revision)], revisionQ);
-  enqueueOnChange(k8sServices, (s) => [labelKey(s, LABELS.route)], routeQ);
+  enqueueOnChange(podAutoscalers, (p) => [labelKey(p, LABELS.revision)], revisionQ, COALESCE_MS);
+  enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], revisionQ, COALESCE_MS);
+  enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], paQ, COALESCE_MS);
+  enqueueOnChange(pods, (p) => [labelKey(p, LABELS.revision)], revisionQ, COALESCE_MS);
+  enqueueOnChange(k8sServices, (s) => [labelKey(s, LABELS.route)], routeQ, COALESCE_MS);
   configStore.onChange(() => {
     for (const r of routes.list()) routeQ.add(objectKey(r));
     for (const r of revisions.list()) revisionQ.add(objectKey(r));

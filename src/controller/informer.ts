@@ -34,6 +34,25 @@ export interface Obj {
   };
 }
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Drops what no reconciler reads and that can be most of an object's size: managedFields (as
+ * client-go's TrimManagedFields does) and kubectl's last-applied copy of the object. An update that
+ * omits managedFields keeps the stored ones; ebb only ever updates objects it created, which carry
+ * no last-applied annotation.
+ */
+function trim(obj: Obj): void {
+  const meta = obj.metadata as { managedFields?: unknown; annotations?: Record<string, string> } | undefined;
+  if (meta === undefined) return;
+  if (meta.managedFields !== undefined) delete meta.managedFields;
+  if (meta.annotations !== undefined && LAST_APPLIED in meta.annotations) {
+    meta.annotations = Object.fromEntries(
+      Object.entries(meta.annotations).filter(([k]) => k !== LAST_APPLIED),
+    );
+  }
+}
+
 export function objectKey(obj: Obj): string {
   const ns = obj.metadata?.namespace;
   const name = obj.metadata?.name ?? '';
@@ -114,6 +133,7 @@ export class Informer<T extends Obj> {
     const { items, resourceVersion } = await this.options.list();
     const seen = new Set<string>();
     for (const obj of items) {
+      trim(obj);
       const key = objectKey(obj);
       seen.add(key);
       const old = this.cache.get(key);
@@ -148,6 +168,7 @@ export class Informer<T extends Obj> {
       this.abort?.abort();
       return;
     }
+    trim(obj);
     const key = objectKey(obj);
     const old = this.cache.get(key);
     if (rv !== undefined) this.resourceVersion = rv;

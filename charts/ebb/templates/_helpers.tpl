@@ -57,6 +57,10 @@ capabilities:
   valueFrom:
     fieldRef:
       fieldPath: metadata.name
+{{- with .component.nodeOptions }}
+- name: NODE_OPTIONS
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 
 {{/* Scheduling and pull settings shared by every pod spec. */}}

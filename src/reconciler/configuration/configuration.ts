@@ -5,7 +5,13 @@ import { deepEqual } from '../../apis/object-diff.ts';
 import { LABELS } from '../../apis/serving/register.ts';
 import { defaultConfiguration } from '../../apis/serving/v1/defaults.ts';
 import type { Revision } from '../../apis/serving/v1/revision-types.ts';
-import { CONFIGURATIONS, REVISIONS, apiMessage, isConflict } from '../../controller/kube.ts';
+import {
+  CONFIGURATIONS,
+  REVISIONS,
+  apiMessage,
+  isConflict,
+  isNamespaceTerminating,
+} from '../../controller/kube.ts';
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { isControlledBy } from '../shared/meta.ts';
@@ -43,6 +49,7 @@ export class ConfigurationReconciler {
         this.ctx.events.event(cfg, 'Normal', 'Created', `Created Revision ${JSON.stringify(name)}`);
       } catch (error) {
         if (isConflict(error)) rev = await this.ctx.custom.get<Revision>(REVISIONS, namespace, name);
+        else if (isNamespaceTerminating(error)) throw error;
         else seen.creationFailure = apiMessage(error);
       }
     }

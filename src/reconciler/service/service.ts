@@ -4,7 +4,14 @@ import { deepEqual } from '../../apis/object-diff.ts';
 import type { Configuration } from '../../apis/serving/v1/configuration-types.ts';
 import type { Route } from '../../apis/serving/v1/route-types.ts';
 import type { Service } from '../../apis/serving/v1/service-types.ts';
-import { CONFIGURATIONS, ROUTES, SERVING_SERVICES, apiMessage, isConflict } from '../../controller/kube.ts';
+import {
+  CONFIGURATIONS,
+  ROUTES,
+  SERVING_SERVICES,
+  apiMessage,
+  isConflict,
+  isNamespaceTerminating,
+} from '../../controller/kube.ts';
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import { revisionName } from '../configuration/resources/revision.ts';
 import type { ReconcilerContext } from '../context.ts';
@@ -91,6 +98,7 @@ export class ServiceReconciler {
         );
         return created;
       } catch (error) {
+        if (isNamespaceTerminating(error)) throw error;
         if (!isConflict(error)) {
           this.ctx.events.event(
             svc,

@@ -1,0 +1,92 @@
+// `npm run bench:failover`: how long the controller is leaderless when its leader dies without
+// releasing the Lease (its pod deleted with no grace period, as a crash or a node loss would do).
+// Repeats TRIALS times (default 3) and reports each handover and the worst; the goal is 15 s.
+// Needs ebb installed with two controller replicas (`npm run deploy`).
+import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { STATE_DIR } from '../e2e/cluster/paths.ts';
+import { reuseConnections } from '../src/controller/kubeconfig.ts';
+
+const NAMESPACE = 'ebb-system';
+const LEASE = 'ebb-controller';
+const GOAL_MS = 15_000;
+const TRIALS = Number(process.env.TRIALS ?? '3');
+
+function say(message: string): void {
+  process.stderr.write(`[bench:failover] ${message}\n`);
+}
+
+const kc = new KubeConfig();
+kc.loadFromFile(process.env.KUBECONFIG ?? join(STATE_DIR, 'admin.kubeconfig'));
+reuseConnections(kc);
+const core = kc.makeApiClient(CoreV1Api);
+const coordination = kc.makeApiClient(CoordinationV1Api);
+
+async function holder(): Promise<string | undefined> {
+  const lease = await coordination.readNamespacedLease({ namespace: NAMESPACE, name: LEASE });
+  return lease.spec?.holderIdentity ?? undefined;
+}
+
+async function readyControllers(): Promise<string[]> {
+  const pods = await core.listNamespacedPod({
+    namespace: NAMESPACE,
+    labelSelector: 'app.kubernetes.io/component=controller',
+  });
+  return pods.items
+    .filter(
+      (p) =>
+        p.metadata?.deletionTimestamp == null &&
+        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+    )
+    .map((p) => p.metadata?.name ?? '');
+}
+
+/** Polls every 100 ms until `check` returns a value or `ms` pass. */
+async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${String(ms / 1000)} s waiting for ${what}`);
+}
+
+async function trial(n: number): Promise<number> {
+  await until('two Ready controller replicas', 120_000, async () =>
+    (await readyControllers()).length >= 2 ? true : undefined,
+  );
+  const pods = await readyControllers();
+  const leader = await until('a leader among the Ready replicas', 60_000, async () => {
+    const h = await holder();
+    return h !== undefined && pods.includes(h) ? h : undefined;
+  });
+  const killed = Date.now();
+  await core.deleteNamespacedPod({ namespace: NAMESPACE, name: leader, body: { gracePeriodSeconds: 0 } });
+  const next = await until('a new leader', 120_000, async () => {
+    const h = await holder();
+    return h !== undefined && h !== leader ? h : undefined;
+  });
+  const ms = Date.now() - killed;
+  say(`trial ${String(n)}: killed ${leader}; ${next} leads after ${(ms / 1000).toFixed(1)} s`);
+  return ms;
+}
+
+try {
+  const results: number[] = [];
+  for (let i = 1; i <= TRIALS; i++) results.push(await trial(i));
+  const worst = Math.max(...results);
+  const machine = `${String(cpus().length)} cores (${cpus()[0]?.model ?? 'unknown'}), ${String(Math.round(totalmem() / 2 ** 30))} GiB, Node ${process.version}, load ${loadavg()[0]?.toFixed(2) ?? '?'}`;
+  process.stdout.write(
+    `Controller failover: ${String(TRIALS)} trials; handover ${results.map((r) => `${(r / 1000).toFixed(1)} s`).join(', ')}; worst ${(worst / 1000).toFixed(1)} s (goal ≤ ${String(GOAL_MS / 1000)} s: ${worst <= GOAL_MS ? 'met' : 'MISSED'})\nMachine: ${machine}\n`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'failover', trialsMs: results, worstMs: worst, goalMs: GOAL_MS })}\n`,
+  );
+  process.exitCode = worst <= GOAL_MS ? 0 : 1;
+} catch (error) {
+  say(`failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}
