@@ -2,7 +2,7 @@
 // leader (no chance to release the lease) hands over to the standby; and killing it in the middle of
 // reconciling never stamps out a duplicate Revision. Disruptive: it kills ebb's pods, so it runs
 // after the other suites (see e2e/run.ts).
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Revision } from '../../src/apis/serving/v1/revision-types.ts';
 import type { Service } from '../../src/apis/serving/v1/service-types.ts';
@@ -46,7 +46,9 @@ function service(name: string, target: string): Service {
     metadata: { name, namespace: ns },
     spec: {
       template: {
-        metadata: { annotations: { 'autoscaling.knative.dev/initial-scale': '1' } },
+        // No pods: this suite is about the controller, and it may run right after the API server
+        // restart of the informer suite, when the scheduler can lag for a minute.
+        metadata: { annotations: { 'autoscaling.knative.dev/initial-scale': '0' } },
         spec: { containers: [{ image: 'dev.local/helloworld', env: [{ name: 'TARGET', value: target }] }] },
       },
     },
@@ -77,8 +79,19 @@ async function revisionNames(): Promise<string[]> {
     .sort();
 }
 
+const ZERO = { data: { 'allow-zero-initial-scale': 'true' } };
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
 beforeAll(async () => {
+  await core.patchNamespacedConfigMap({ namespace: SYSTEM, name: 'config-autoscaler', body: ZERO }, MERGE);
   ns = await createNamespace('failover');
+  // The webhook follows the ConfigMap live: wait until it admits initial-scale 0.
+  await eventually('the webhook to admit initial-scale 0', async () =>
+    custom.create(SERVING_SERVICES, service('admits-zero', 'x')).then(
+      () => true,
+      () => undefined,
+    ),
+  );
   await eventually(
     'two Ready controller replicas',
     async () => ((await controllerPods()).length === 2 ? true : undefined),
@@ -88,6 +101,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await deleteNamespace(ns);
+  await core.patchNamespacedConfigMap(
+    { namespace: SYSTEM, name: 'config-autoscaler', body: { data: { 'allow-zero-initial-scale': null } } },
+    MERGE,
+  );
 });
 
 describe('controller with two replicas', () => {

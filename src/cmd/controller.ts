@@ -81,6 +81,7 @@ function customInformer<T extends Obj>(
   custom: CustomResources,
   kind: CustomKind,
   metrics: ControllerMetrics,
+  log: Logger,
 ): Informer<T> {
   return new Informer<T>(kc, {
     path: collectionPath(kind),
@@ -88,6 +89,7 @@ function customInformer<T extends Obj>(
     resyncMs: 10 * 60_000,
     onRestart: (reason) => {
       metrics.informerRestarted(kind.plural, reason);
+      log.info({ resource: kind.plural, reason }, 'informer reconnecting');
     },
   });
 }
@@ -154,14 +156,15 @@ export async function runController(
       resyncMs: 0,
       onRestart: (reason) => {
         metrics.informerRestarted(resource, reason);
+        log.info({ resource, reason }, 'informer reconnecting');
       },
     });
 
-  const services = customInformer<Service>(kc, custom, SERVING_SERVICES, metrics);
-  const configurations = customInformer<Configuration>(kc, custom, CONFIGURATIONS, metrics);
-  const revisions = customInformer<Revision>(kc, custom, REVISIONS, metrics);
-  const routes = customInformer<Route>(kc, custom, ROUTES, metrics);
-  const podAutoscalers = customInformer<PodAutoscaler>(kc, custom, PODAUTOSCALERS, metrics);
+  const services = customInformer<Service>(kc, custom, SERVING_SERVICES, metrics, log);
+  const configurations = customInformer<Configuration>(kc, custom, CONFIGURATIONS, metrics, log);
+  const revisions = customInformer<Revision>(kc, custom, REVISIONS, metrics, log);
+  const routes = customInformer<Route>(kc, custom, ROUTES, metrics, log);
+  const podAutoscalers = customInformer<PodAutoscaler>(kc, custom, PODAUTOSCALERS, metrics, log);
   const deployments = k8sInformer<V1Deployment>(
     'deployments',
     '/apis/apps/v1/deployments',

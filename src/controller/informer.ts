@@ -5,6 +5,9 @@
 // reconcilers converge even if an event was lost.
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 
+/** Seconds after which the API server ends a watch (the informer then resumes it). */
+const WATCH_TIMEOUT_S = 240;
+
 export interface InformerHandlers<T> {
   add?: (obj: T) => void;
   update?: (obj: T, old: T) => void;
@@ -107,7 +110,7 @@ export class Informer<T extends Obj> {
         }, resync),
       );
     }
-    const stallMs = this.options.stallMs ?? 120_000;
+    const stallMs = this.options.stallMs ?? (WATCH_TIMEOUT_S + 60) * 1000;
     this.timers.push(
       setInterval(
         () => {
@@ -188,12 +191,18 @@ export class Informer<T extends Obj> {
       try {
         if (this.resourceVersion === '') await this.relist();
         await new Promise<void>((resolve, reject) => {
-          const query: Record<string, string | boolean> = {
+          const query: Record<string, string | number | boolean> = {
             allowWatchBookmarks: true,
             resourceVersion: this.resourceVersion,
+            // The server ends each watch cleanly after this; the next one resumes from the last
+            // version seen. Quiet resources then reconnect every few minutes, not every 30 s.
+            timeoutSeconds: WATCH_TIMEOUT_S,
           };
           if (this.options.labelSelector !== undefined) query.labelSelector = this.options.labelSelector;
-          new Watch(this.kc)
+          const watch = new Watch(this.kc);
+          // client-node aborts a watch after 30 s without bytes; the server's timeout comes first.
+          (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = (WATCH_TIMEOUT_S + 30) * 1000;
+          watch
             .watch(
               this.options.path,
               query,
@@ -212,6 +221,7 @@ export class Informer<T extends Obj> {
             )
             .then((abort) => {
               this.abort = abort;
+              this.lastEvent = Date.now();
             }, reject);
         });
         backoff = 250;
@@ -222,8 +232,8 @@ export class Informer<T extends Obj> {
         this.options.onRestart?.(`watch failed: ${(error as Error).message}`);
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);
-        // After an error the cache may have missed events for longer than the watch window.
-        this.resourceVersion = '';
+        // The watch resumes from the last version seen; if the API server no longer has it, it
+        // answers 410 Gone and the next round relists.
       }
     }
   }
