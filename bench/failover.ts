@@ -6,11 +6,10 @@ import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-nod
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { controllerLeader, killPod, readyControllerPods } from '../e2e/cluster/controller-replicas.ts';
 import { STATE_DIR } from '../e2e/cluster/paths.ts';
 import { reuseConnections } from '../src/controller/kubeconfig.ts';
 
-const NAMESPACE = 'ebb-system';
-const LEASE = 'ebb-controller';
 const GOAL_MS = 15_000;
 const TRIALS = Number(process.env.TRIALS ?? '3');
 
@@ -24,24 +23,8 @@ reuseConnections(kc);
 const core = kc.makeApiClient(CoreV1Api);
 const coordination = kc.makeApiClient(CoordinationV1Api);
 
-async function holder(): Promise<string | undefined> {
-  const lease = await coordination.readNamespacedLease({ namespace: NAMESPACE, name: LEASE });
-  return lease.spec?.holderIdentity ?? undefined;
-}
-
-async function readyControllers(): Promise<string[]> {
-  const pods = await core.listNamespacedPod({
-    namespace: NAMESPACE,
-    labelSelector: 'app.kubernetes.io/component=controller',
-  });
-  return pods.items
-    .filter(
-      (p) =>
-        p.metadata?.deletionTimestamp == null &&
-        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
-    )
-    .map((p) => p.metadata?.name ?? '');
-}
+const holder = (): Promise<string | undefined> => controllerLeader(coordination);
+const readyControllers = (): Promise<string[]> => readyControllerPods(core);
 
 /** Polls every 100 ms until `check` returns a value or `ms` pass. */
 async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
@@ -64,7 +47,7 @@ async function trial(n: number): Promise<number> {
     return h !== undefined && pods.includes(h) ? h : undefined;
   });
   const killed = Date.now();
-  await core.deleteNamespacedPod({ namespace: NAMESPACE, name: leader, body: { gracePeriodSeconds: 0 } });
+  await killPod(core, leader);
   const next = await until('a new leader', 120_000, async () => {
     const h = await holder();
     return h !== undefined && h !== leader ? h : undefined;

@@ -7,37 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Revision } from '../../src/apis/serving/v1/revision-types.ts';
 import type { Service } from '../../src/apis/serving/v1/service-types.ts';
 import { CustomResources, REVISIONS, SERVING_SERVICES } from '../../src/controller/kube.ts';
+import { controllerLeader, killPod, readyControllerPods } from '../cluster/controller-replicas.ts';
 import { core, createNamespace, deleteNamespace, eventually, kc } from './kube.ts';
 
 const SYSTEM = 'ebb-system';
-const LEASE = 'ebb-controller';
 const coordination = kc.makeApiClient(CoordinationV1Api);
 const custom = new CustomResources(kc);
 let ns = '';
 
-async function leader(): Promise<string | undefined> {
-  const lease = await coordination.readNamespacedLease({ namespace: SYSTEM, name: LEASE });
-  return lease.spec?.holderIdentity ?? undefined;
-}
-
-async function controllerPods(): Promise<string[]> {
-  const pods = await core.listNamespacedPod({
-    namespace: SYSTEM,
-    labelSelector: 'app.kubernetes.io/component=controller',
-  });
-  return pods.items
-    .filter(
-      (p) =>
-        p.metadata?.deletionTimestamp == null &&
-        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    )
-    .map((p) => p.metadata?.name ?? '');
-}
-
-/** Kills a pod the hard way: no grace, so it cannot release its lease or finish its work. */
-async function kill(pod: string): Promise<void> {
-  await core.deleteNamespacedPod({ namespace: SYSTEM, name: pod, body: { gracePeriodSeconds: 0 } });
-}
+const leader = (): Promise<string | undefined> => controllerLeader(coordination);
+const controllerPods = (): Promise<string[]> => readyControllerPods(core);
+const kill = (pod: string): Promise<void> => killPod(core, pod);
 
 function service(name: string, target: string): Service {
   return {

@@ -247,7 +247,9 @@ describe('revisions', () => {
     expect(['ErrImagePull', 'ImagePullBackOff']).toContain(available?.reason);
     expect(available?.message).toContain('dev.local/does-not-exist');
     const svc = await settled<Service>(SERVING_SERVICES, 'missing', 'False');
-    expect(condition(svc)?.message).toContain('Revision "missing-00001" failed with message:');
+    expect(condition(svc, 'ConfigurationsReady')?.message).toContain(
+      'Revision "missing-00001" failed with message:',
+    );
   });
 });
 
