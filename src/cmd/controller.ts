@@ -51,9 +51,6 @@ import { RouteReconciler, routeReferences } from '../reconciler/route/route.ts';
 import { ServiceReconciler } from '../reconciler/service/service.ts';
 import { StatusWriter } from '../reconciler/status.ts';
 
-/** How long a parent waits for more changes of its children before reconciling. */
-const COALESCE_MS = 50;
-
 export interface ControllerOptions {
   systemNamespace: string;
   gatewayService: string;
@@ -62,6 +59,8 @@ export interface ControllerOptions {
   workers: number;
   leaderElect: boolean;
   identity: string;
+  /** How long a parent waits for more changes of its children before reconciling. */
+  coalesceMs: number;
 }
 
 export function controllerOptions(env: NodeJS.ProcessEnv = process.env): ControllerOptions {
@@ -73,6 +72,7 @@ export function controllerOptions(env: NodeJS.ProcessEnv = process.env): Control
     workers: Number(env.WORKERS ?? '16'),
     leaderElect: env.LEADER_ELECT !== 'false',
     identity: env.POD_NAME ?? `${hostname()}-${String(process.pid)}`,
+    coalesceMs: Number(env.COALESCE_MS ?? '50'),
   };
 }
 
@@ -243,10 +243,10 @@ export async function runController(
   const routesFor = (obj: Obj): string[] => routesByTarget.get(objectKey(obj)).map((r) => objectKey(r));
   enqueueOnChange(services, (s) => [objectKey(s)], serviceQ);
   enqueueOnChange(configurations, (c) => [objectKey(c)], configurationQ);
-  enqueueOnChange(configurations, (c) => [labelKey(c, LABELS.service)], serviceQ, COALESCE_MS);
-  enqueueOnChange(configurations, routesFor, routeQ, COALESCE_MS);
+  enqueueOnChange(configurations, (c) => [labelKey(c, LABELS.service)], serviceQ, options.coalesceMs);
+  enqueueOnChange(configurations, routesFor, routeQ, options.coalesceMs);
   enqueueOnChange(revisions, (r) => [objectKey(r)], revisionQ);
-  enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.configuration)], configurationQ, COALESCE_MS);
+  enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.configuration)], configurationQ, options.coalesceMs);
   enqueueOnChange(
     revisions,
     (r) => [
@@ -256,17 +256,17 @@ export async function runController(
       }),
     ],
     routeQ,
-    COALESCE_MS,
+    options.coalesceMs,
   );
-  enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.service)], serviceQ, COALESCE_MS);
+  enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.service)], serviceQ, options.coalesceMs);
   enqueueOnChange(routes, (r) => [objectKey(r)], routeQ);
-  enqueueOnChange(routes, (r) => [labelKey(r, LABELS.service)], serviceQ, COALESCE_MS);
+  enqueueOnChange(routes, (r) => [labelKey(r, LABELS.service)], serviceQ, options.coalesceMs);
   enqueueOnChange(podAutoscalers, (p) => [objectKey(p)], paQ);
-  enqueueOnChange(podAutoscalers, (p) => [labelKey(p, LABELS.revision)], revisionQ, COALESCE_MS);
-  enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], revisionQ, COALESCE_MS);
-  enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], paQ, COALESCE_MS);
-  enqueueOnChange(pods, (p) => [labelKey(p, LABELS.revision)], revisionQ, COALESCE_MS);
-  enqueueOnChange(k8sServices, (s) => [labelKey(s, LABELS.route)], routeQ, COALESCE_MS);
+  enqueueOnChange(podAutoscalers, (p) => [labelKey(p, LABELS.revision)], revisionQ, options.coalesceMs);
+  enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], revisionQ, options.coalesceMs);
+  enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], paQ, options.coalesceMs);
+  enqueueOnChange(pods, (p) => [labelKey(p, LABELS.revision)], revisionQ, options.coalesceMs);
+  enqueueOnChange(k8sServices, (s) => [labelKey(s, LABELS.route)], routeQ, options.coalesceMs);
   configStore.onChange(() => {
     for (const r of routes.list()) routeQ.add(objectKey(r));
     for (const r of revisions.list()) revisionQ.add(objectKey(r));
