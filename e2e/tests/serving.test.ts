@@ -25,6 +25,7 @@ import {
 import { apps, core, createNamespace, deleteNamespace, eventually, kc, kubectl } from './kube.ts';
 
 const SYSTEM = 'ebb-system';
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const SAMPLES = fileURLToPath(new URL('../../config/samples/', import.meta.url));
 const custom = new CustomResources(kc);
 let ns = '';
@@ -365,6 +366,64 @@ describe('gradual rollout', () => {
   });
 });
 
+describe('revision garbage collection', () => {
+  it('collects routed-out revisions beyond config-gc, except pinned ones', async () => {
+    const gc = { namespace: SYSTEM, name: 'config-gc' };
+    const before = await core.readNamespacedConfigMap(gc);
+    const restore = before.data ?? {};
+    try {
+      await core.replaceNamespacedConfigMap({
+        ...gc,
+        body: {
+          metadata: { ...gc, resourceVersion: before.metadata?.resourceVersion },
+          data: {
+            'min-non-active-revisions': '0',
+            'max-non-active-revisions': '1',
+            'retain-since-create-time': 'disabled',
+            'retain-since-last-active-time': 'disabled',
+          },
+        },
+      });
+      await custom.create(SERVING_SERVICES, hello('gc-e2e', 'v1'));
+      await settled<Service>(SERVING_SERVICES, 'gc-e2e');
+      await custom.patch(
+        REVISIONS,
+        ns,
+        'gc-e2e-00001',
+        { metadata: { annotations: { 'serving.knative.dev/no-gc': 'true' } } },
+        MERGE,
+      );
+      for (const target of ['v2', 'v3', 'v4']) {
+        const svc = await custom.get<Service>(SERVING_SERVICES, ns, 'gc-e2e');
+        svc.spec.template.spec = {
+          containers: [{ image: 'dev.local/helloworld', env: [{ name: 'TARGET', value: target }] }],
+        };
+        await custom.replace(SERVING_SERVICES, svc);
+        const generation = { v2: '00002', v3: '00003', v4: '00004' }[target] ?? '';
+        await eventually(`gc-e2e-${generation} ready`, async () => {
+          const s = await settled<Service>(SERVING_SERVICES, 'gc-e2e');
+          return s.status?.latestReadyRevisionName === `gc-e2e-${generation}` ? true : undefined;
+        });
+      }
+      // Non-active: 00001 (pinned), 00002, 00003; max 1 keeps the most recently active, 00003.
+      await eventually(
+        'gc-e2e-00002 to be collected',
+        async () => {
+          const names = (await revisionsOf('gc-e2e')).map((r) => r.metadata.name).sort();
+          return names.join(',') === 'gc-e2e-00001,gc-e2e-00003,gc-e2e-00004' ? true : undefined;
+        },
+        90_000,
+      );
+    } finally {
+      const current = await core.readNamespacedConfigMap(gc);
+      await core.replaceNamespacedConfigMap({
+        ...gc,
+        body: { metadata: { ...gc, resourceVersion: current.metadata?.resourceVersion }, data: restore },
+      });
+    }
+  });
+});
+
 describe('admission', () => {
   const container = { image: 'dev.local/helloworld' };
   it.each([
@@ -493,7 +552,7 @@ describe('lifecycle', () => {
     }
   });
 
-  it('a bad ConfigMap change is rejected by the webhook and the controller keeps the last good config', async () => {
+  it('a bad ConfigMap change is rejected by the webhook, naming the key', async () => {
     const error = await core
       .patchNamespacedConfigMap(
         { namespace: SYSTEM, name: 'config-gc', body: { data: { 'min-non-active-revisions': 'many' } } },

@@ -14,6 +14,7 @@ import {
 } from '../../controller/kube.ts';
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
+import { collectRevisions } from '../gc/gc.ts';
 import { isControlledBy } from '../shared/meta.ts';
 import { configurationStatus, type ConfigurationObservation } from './configuration-status.ts';
 import { makeRevision, revisionLabels, revisionName } from './resources/revision.ts';
@@ -77,6 +78,7 @@ export class ConfigurationReconciler {
     const { status, events } = configurationStatus(cfg, seen, this.ctx.now());
     if (await this.ctx.status.write(CONFIGURATIONS, stored, status))
       for (const e of events) this.ctx.events.event(cfg, e.type, e.reason, e.message);
+    await collectRevisions(this.ctx, stored, status);
     return undefined;
   }
 

@@ -1,13 +1,49 @@
-// Revision garbage collection per config-gc, run by the leader once a minute over every
-// Configuration. The decision is revisionsToCollect's (pure); this only deletes and reports.
+// Revision garbage collection per config-gc. As in Knative, each Configuration reconcile collects
+// its own Revisions, so a Revision that falls out of its Routes goes as soon as the limits say; a
+// sweep once a minute catches Revisions that only aged past a retain time. The decision is
+// revisionsToCollect's (pure); this only deletes and reports.
+import type { Configuration, ConfigurationStatus } from '../../apis/serving/v1/configuration-types.ts';
 import { REVISIONS, isNotFound } from '../../controller/kube.ts';
 import { objectKey } from '../../controller/informer.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { isControlledBy } from '../shared/meta.ts';
 import { revisionsToCollect } from './collect.ts';
 
-const INTERVAL_MS = 60_000;
+const SWEEP_MS = 60_000;
 
+/** Deletes the Revisions of `cfg` that config-gc says to collect; `status` is its latest status. */
+export async function collectRevisions(
+  ctx: ReconcilerContext,
+  cfg: Configuration,
+  status: ConfigurationStatus | undefined,
+): Promise<void> {
+  const revisions = ctx.world.revisionsByConfiguration
+    .get(objectKey(cfg))
+    .filter((r) => isControlledBy(r, cfg) && r.metadata.deletionTimestamp == null);
+  const doomed = revisionsToCollect({
+    configuration: status ?? {},
+    revisions,
+    gc: ctx.config().gc,
+    now: ctx.now(),
+  });
+  const namespace = cfg.metadata.namespace ?? '';
+  for (const { name, reason } of doomed) {
+    try {
+      await ctx.custom.delete(REVISIONS, namespace, name);
+      ctx.log.info({ kind: 'Revision', namespace, name, reason }, 'garbage-collected revision');
+      ctx.events.event(
+        cfg,
+        'Normal',
+        'RevisionCollected',
+        `Deleted Revision ${JSON.stringify(name)}: ${reason}`,
+      );
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+}
+
+/** The once-a-minute sweep over every Configuration, for retain times that simply ran out. */
 export class GarbageCollector {
   private readonly ctx: ReconcilerContext;
   private timer: NodeJS.Timeout | undefined;
@@ -18,46 +54,26 @@ export class GarbageCollector {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.collect(), INTERVAL_MS);
+    this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
   }
 
   stop(): void {
     clearInterval(this.timer);
   }
 
-  async collect(): Promise<void> {
+  async sweep(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      const gc = this.ctx.config().gc;
       for (const cfg of this.ctx.world.configurations.list()) {
-        const revisions = this.ctx.world.revisionsByConfiguration
-          .get(objectKey(cfg))
-          .filter((r) => isControlledBy(r, cfg));
-        const doomed = revisionsToCollect({
-          configuration: cfg.status ?? {},
-          revisions,
-          gc,
-          now: this.ctx.now(),
-        });
-        for (const { name, reason } of doomed) {
-          const namespace = cfg.metadata.namespace ?? '';
-          try {
-            await this.ctx.custom.delete(REVISIONS, namespace, name);
-            this.ctx.log.info({ kind: 'Revision', namespace, name, reason }, 'garbage-collected revision');
-            this.ctx.events.event(
-              cfg,
-              'Normal',
-              'RevisionCollected',
-              `Deleted Revision ${JSON.stringify(name)}: ${reason}`,
-            );
-          } catch (error) {
-            if (!isNotFound(error))
-              this.ctx.log.warn(
-                { kind: 'Revision', namespace, name, err: error },
-                'could not garbage-collect revision',
-              );
-          }
+        try {
+          await collectRevisions(this.ctx, cfg, cfg.status);
+        } catch (error) {
+          const { namespace, name } = cfg.metadata;
+          this.ctx.log.warn(
+            { kind: 'Configuration', namespace, name, error: String(error) },
+            'revision GC failed',
+          );
         }
       }
     } finally {
