@@ -4,11 +4,10 @@
 import type { CoreV1Api, KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
-  CONFIG_MAPS,
+  applyConfigMapChange,
   asKnativeConfigMap,
   defaultClusterConfig,
   type ClusterConfig,
-  type ConfigMapName,
 } from '../apis/config/cluster-config.ts';
 import type { EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
@@ -63,46 +62,43 @@ export class ConfigStore {
   }
 
   private apply(cm: V1ConfigMap): void {
-    const parsed = asKnativeConfigMap({
+    const name = cm.metadata?.name ?? '';
+    const data = asKnativeConfigMap({
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: cm.metadata,
       data: cm.data,
-    });
-    if (parsed === undefined) return;
-    const entry = CONFIG_MAPS[parsed.name];
-    const result = entry.parse(parsed.data);
-    if (result.errors.length > 0) {
-      const reason = result.errors.map((e) => `${e.paths.join(', ')}: ${e.message}`).join('; ');
+    })?.data;
+    if (data === undefined) return;
+    const next = applyConfigMapChange(this.config, name, data);
+    const fields = { kind: 'ConfigMap', namespace: cm.metadata?.namespace, name };
+    if (next.rejected !== undefined) {
       this.log.error(
-        { kind: 'ConfigMap', namespace: cm.metadata?.namespace, name: parsed.name, reason },
+        { ...fields, reason: next.rejected },
         'invalid configuration ignored; keeping the last good version',
       );
       this.events?.event(
         { apiVersion: 'v1', kind: 'ConfigMap', metadata: cm.metadata ?? {} },
         'Warning',
         'InvalidConfig',
-        `ignored: ${reason}; the last good version stays in force`,
+        `ignored: ${next.rejected}; the last good version stays in force`,
       );
       return;
     }
-    this.set(parsed.name, result.config);
-    this.log.info(
-      { kind: 'ConfigMap', namespace: cm.metadata?.namespace, name: parsed.name },
-      'configuration loaded',
-    );
+    this.replace(next.config);
+    this.log.info(fields, 'configuration loaded');
   }
 
   private reset(cm: V1ConfigMap): void {
     const name = cm.metadata?.name ?? '';
-    if (!Object.hasOwn(CONFIG_MAPS, name)) return;
-    const configName = name as ConfigMapName;
-    this.set(configName, CONFIG_MAPS[configName].parse({}).config);
+    const next = applyConfigMapChange(this.config, name, undefined);
+    if (!next.changed) return;
+    this.replace(next.config);
     this.log.info({ kind: 'ConfigMap', name }, 'configuration deleted; using defaults');
   }
 
-  private set(name: ConfigMapName, value: unknown): void {
-    this.config = { ...this.config, [CONFIG_MAPS[name].field]: value };
+  private replace(config: ClusterConfig): void {
+    this.config = config;
     for (const l of this.listeners) l();
   }
 }

@@ -1,6 +1,7 @@
 // Table tests of loading the Knative ConfigMaps together into one ClusterConfig.
 import { describe, expect, it } from '@jest/globals';
 import {
+  applyConfigMapChange,
   asKnativeConfigMap,
   clusterConfigFromData,
   defaultClusterConfig,
@@ -72,5 +73,51 @@ describe('ClusterConfig', () => {
     expect(parseConfigMap('config-autoscaler', { 'max-scale-up-rate': '1' })).toEqual([
       { message: 'max-scale-up-rate = 1, must be greater than 1.0', paths: ['data[max-scale-up-rate]'] },
     ]);
+  });
+});
+
+describe('applyConfigMapChange', () => {
+  const base = defaultClusterConfig();
+  const withGC = applyConfigMapChange(base, 'config-gc', {
+    'min-non-active-revisions': '2',
+    'max-non-active-revisions': '5',
+  }).config;
+
+  it.each([
+    ['a valid change replaces its part', base, 'config-gc', { 'min-non-active-revisions': '3' }, 3, true],
+    [
+      'a bad change keeps the last good version',
+      withGC,
+      'config-gc',
+      { 'min-non-active-revisions': 'many' },
+      2,
+      false,
+    ],
+    ['a deletion restores Knative defaults', withGC, 'config-gc', undefined, 20, true],
+    [
+      'another ConfigMap changes nothing',
+      withGC,
+      'config-logging',
+      { 'loglevel.controller': 'debug' },
+      2,
+      false,
+    ],
+  ] as const)('%s', (_name, current, name, data, minNonActive, changed) => {
+    const next = applyConfigMapChange(current, name, data);
+    expect(next.changed).toBe(changed);
+    expect(next.config.gc.minNonActiveRevisions).toBe(minNonActive);
+  });
+
+  it('says why a change was rejected, and keeps every other part as it was', () => {
+    const next = applyConfigMapChange(withGC, 'config-gc', { 'min-non-active-revisions': 'many' });
+    expect(next.rejected).toContain('min-non-active-revisions');
+    expect(next.config).toBe(withGC);
+    expect(next.config.gc.maxNonActiveRevisions).toBe(5);
+  });
+
+  it('a valid change leaves the other ConfigMaps’ parts alone', () => {
+    const next = applyConfigMapChange(withGC, 'config-domain', { 'example.org': '' });
+    expect(next.config.gc).toBe(withGC.gc);
+    expect(next.config.domain.entries.map((e) => e.domain)).toContain('example.org');
   });
 });

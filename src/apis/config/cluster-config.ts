@@ -118,3 +118,24 @@ export function clusterConfigFromData(
     })),
   );
 }
+
+/**
+ * The configuration in force after a ConfigMap change: the ConfigMap replaces its part of
+ * `current` if it parses as a whole; if it does not, `current` stays and `rejected` says why.
+ * `data` undefined means the ConfigMap was deleted, which restores Knative's defaults for it.
+ * Objects that are not one of Knative's ConfigMaps change nothing.
+ */
+export function applyConfigMapChange(
+  current: ClusterConfig,
+  name: string,
+  data: ConfigData | undefined,
+): { config: ClusterConfig; changed: boolean; rejected?: string } {
+  if (!isConfigMapName(name)) return { config: current, changed: false };
+  const entry = CONFIG_MAPS[name];
+  const parsed = entry.parse(data ?? {});
+  if (data !== undefined && parsed.errors.length > 0) {
+    const rejected = parsed.errors.map((e) => `${e.paths.join(', ')}: ${e.message}`).join('; ');
+    return { config: current, changed: false, rejected };
+  }
+  return { config: { ...current, [entry.field]: parsed.config }, changed: true };
+}
