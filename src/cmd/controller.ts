@@ -10,7 +10,6 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
-import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { collectDefaultMetrics } from 'prom-client';
 import type { PodAutoscaler } from '../apis/autoscaling/v1alpha1/podautoscaler-types.ts';
@@ -22,6 +21,7 @@ import type { Service } from '../apis/serving/v1/service-types.ts';
 import { ConfigStore } from '../controller/config-store.ts';
 import { EventRecorder } from '../controller/events.ts';
 import { loadKubeConfig } from '../controller/kubeconfig.ts';
+import { createOpsServer } from '../controller/ops-server.ts';
 import { Index, labelIndex } from '../controller/indexer.ts';
 import { Informer, objectKey, type Obj } from '../controller/informer.ts';
 import {
@@ -276,19 +276,7 @@ export async function runController(
 
   // Health and metrics on one port. Ready once the caches are warm (standbys included).
   let synced = false;
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      metrics.registry.metrics().then(
-        (body) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body);
-        },
-        () => res.writeHead(500).end(),
-      );
-    } else if (req.url === '/healthz') res.writeHead(200).end('ok');
-    else if (req.url === '/readyz')
-      res.writeHead(synced ? 200 : 503).end(synced ? 'ok' : 'caches not synced');
-    else res.writeHead(404).end();
-  });
+  const server = createOpsServer(metrics.registry, () => synced, 'caches not synced');
   await new Promise<void>((resolve) => server.listen(options.metricsPort, resolve));
 
   await configStore.start();

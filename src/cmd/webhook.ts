@@ -2,11 +2,12 @@
 // certificates current, follows Knative's ConfigMaps live, serves the admission routes over HTTPS
 // and Prometheus metrics over plain HTTP, and drains gracefully on SIGTERM.
 import { AdmissionregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { ConfigStore } from '../controller/config-store.ts';
 import { loadKubeConfig } from '../controller/kubeconfig.ts';
+import { createOpsServer } from '../controller/ops-server.ts';
 import { makeLogger, type Logger } from '../controller/logger.ts';
 import { CertificateManager } from '../webhook/certificate-manager.ts';
 import { WebhookMetrics } from '../webhook/metrics.ts';
@@ -146,18 +147,7 @@ async function serve(options: WebhookOptions, log: Logger): Promise<number> {
   let draining = false;
   const ready = (): boolean => synced && !draining;
 
-  const plain = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      register.metrics().then(
-        (body) => {
-          res.writeHead(200, { 'content-type': register.contentType }).end(body);
-        },
-        () => res.writeHead(500).end(),
-      );
-    } else if (req.url === '/healthz') res.writeHead(200).end('ok\n');
-    else if (req.url === '/readyz') res.writeHead(ready() ? 200 : 503).end(ready() ? 'ok\n' : 'not ready\n');
-    else res.writeHead(404).end();
-  });
+  const plain = createOpsServer(register, ready);
 
   let server: WebhookServer | undefined;
   const certificates = new CertificateManager({

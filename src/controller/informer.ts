@@ -4,6 +4,7 @@
 // event or bookmark for `stallMs`) and relists, and resyncs every cached object periodically so
 // reconcilers converge even if an event was lost.
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { errorCode } from './kube.ts';
 
 /** Seconds after which the API server ends a watch (the informer then resumes it). */
 const WATCH_TIMEOUT_S = 240;
@@ -226,9 +227,7 @@ export class Informer<T extends Obj> {
         });
         backoff = 250;
       } catch (error) {
-        const code =
-          (error as { statusCode?: number; code?: number }).statusCode ?? (error as { code?: number }).code;
-        if (code === 410) this.resourceVersion = '';
+        if (errorCode(error) === 410) this.resourceVersion = '';
         this.options.onRestart?.(`watch failed: ${(error as Error).message}`);
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);

@@ -12,10 +12,6 @@ export function asStored(value: unknown): unknown {
   return value === undefined ? value : JSON.parse(JSON.stringify(value));
 }
 
-export function statusChanged(stored: unknown, computed: unknown): boolean {
-  return !deepEqual(asStored(stored) ?? {}, asStored(computed) ?? {});
-}
-
 interface WithStatus<S> {
   metadata: ObjectMeta;
   status?: S;
@@ -46,8 +42,10 @@ export class StatusWriter {
   /** Writes `status` (with observedGeneration) unless the object already has it; true if written. */
   async write<S extends object>(kind: CustomKind, obj: WithStatus<S>, status: S): Promise<boolean> {
     const current = this.fresh(kind, obj);
+    // Both sides are JSON-shaped (the cache holds what the API server sent), so one round trip
+    // of the computed status is all the comparison needs.
     const next = asStored({ ...status, observedGeneration: obj.metadata.generation });
-    if (!statusChanged(current.status, next)) return false;
+    if (deepEqual(current.status ?? {}, next)) return false;
     try {
       await this.custom.setStatus(kind, obj.metadata.namespace ?? '', obj.metadata.name ?? '', next);
     } catch (error) {

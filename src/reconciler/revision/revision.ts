@@ -3,13 +3,12 @@
 // Revision's status from them.
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { PodAutoscaler } from '../../apis/autoscaling/v1alpha1/podautoscaler-types.ts';
-import { deepEqual } from '../../apis/object-diff.ts';
 import { defaultRevision } from '../../apis/serving/v1/defaults.ts';
 import { PODAUTOSCALERS, REVISIONS, isConflict } from '../../controller/kube.ts';
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
+import { childNeedsUpdate, withOwnedFields } from '../shared/child.ts';
 import { isControlledBy } from '../shared/meta.ts';
-import { asStored } from '../status.ts';
 import { deploymentNeedsUpdate, mergeDeployment } from './resources/deployment-update.ts';
 import { makeDeployment } from './resources/deployment.ts';
 import { makePodAutoscaler } from './resources/pa.ts';
@@ -62,20 +61,8 @@ export class RevisionReconciler {
         );
       } else if (!isControlledBy(pa, rev)) {
         seen.notOwned = { kind: 'PodAutoscaler', name: paName };
-      } else if (
-        !deepEqual(asStored(pa.spec), asStored(wantPA.spec)) ||
-        !deepEqual(pa.metadata.labels ?? {}, wantPA.metadata.labels ?? {}) ||
-        !deepEqual(pa.metadata.annotations ?? {}, wantPA.metadata.annotations ?? {})
-      ) {
-        pa = await this.ctx.custom.replace(PODAUTOSCALERS, {
-          ...pa,
-          metadata: {
-            ...pa.metadata,
-            labels: wantPA.metadata.labels,
-            annotations: wantPA.metadata.annotations,
-          },
-          spec: wantPA.spec,
-        });
+      } else if (childNeedsUpdate(pa, wantPA)) {
+        pa = await this.ctx.custom.replace(PODAUTOSCALERS, withOwnedFields(pa, wantPA));
       }
       if (seen.notOwned === undefined) seen.podAutoscaler = pa;
     }

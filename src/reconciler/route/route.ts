@@ -286,5 +286,3 @@ function placeholderChanged(existing: V1Service, desired: V1Service): boolean {
   // deepEqual, not string comparison: the API server does not keep our key order.
   return !deepEqual(pick(existing), pick(desired));
 }
-
-export { objectKey };

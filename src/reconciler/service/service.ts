@@ -1,6 +1,5 @@
 // Service reconciler: keeps the Configuration and Route of the Service's name in line with its
 // spec, and rolls their statuses up into the Service's.
-import { deepEqual } from '../../apis/object-diff.ts';
 import type { Configuration } from '../../apis/serving/v1/configuration-types.ts';
 import type { Route } from '../../apis/serving/v1/route-types.ts';
 import type { Service } from '../../apis/serving/v1/service-types.ts';
@@ -15,23 +14,11 @@ import {
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import { revisionName } from '../configuration/resources/revision.ts';
 import type { ReconcilerContext } from '../context.ts';
+import { childNeedsUpdate, withOwnedFields } from '../shared/child.ts';
 import { isControlledBy } from '../shared/meta.ts';
-import { asStored } from '../status.ts';
 import { makeConfiguration } from './resources/configuration.ts';
 import { makeRoute } from './resources/route.ts';
 import { serviceStatus, type ServiceChildren } from './service-status.ts';
-
-/** True when `existing` differs from `desired` in what the parent owns: spec, labels, annotations. */
-export function childNeedsUpdate(
-  existing: { metadata: { labels?: object; annotations?: object }; spec: unknown },
-  desired: { metadata: { labels?: object; annotations?: object }; spec: unknown },
-): boolean {
-  return (
-    !deepEqual(asStored(existing.spec), asStored(desired.spec)) ||
-    !deepEqual(existing.metadata.labels ?? {}, desired.metadata.labels ?? {}) ||
-    !deepEqual(existing.metadata.annotations ?? {}, desired.metadata.annotations ?? {})
-  );
-}
 
 export class ServiceReconciler {
   private readonly ctx: ReconcilerContext;
@@ -114,15 +101,7 @@ export class ServiceReconciler {
     }
     if (!isControlledBy(existing, svc)) return 'not-owned';
     if (!childNeedsUpdate(existing, desired)) return existing;
-    const updated = await this.ctx.custom.replace(kind, {
-      ...existing,
-      metadata: {
-        ...existing.metadata,
-        labels: desired.metadata.labels,
-        annotations: desired.metadata.annotations,
-      },
-      spec: desired.spec,
-    });
+    const updated = await this.ctx.custom.replace(kind, withOwnedFields(existing, desired));
     log.info({ child: kind.kind }, `updated ${kind.kind}`);
     return updated;
   }

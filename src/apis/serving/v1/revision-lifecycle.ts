@@ -2,6 +2,10 @@
 // following Knative's revision_lifecycle.go. Active is tracked but does not feed Ready: a Revision
 // scaled to zero is still Ready.
 import type { V1DeploymentStatus } from '@kubernetes/client-node';
+import {
+  PA_SCALE_TARGET_INITIALIZED,
+  REASON_TIMED_OUT,
+} from '../../autoscaling/v1alpha1/podautoscaler-lifecycle.ts';
 import type { PodAutoscalerStatus } from '../../autoscaling/v1alpha1/podautoscaler-types.ts';
 import { ConditionSet, READY, type ConditionManager } from './conditions.ts';
 import type { RevisionStatus } from './revision-types.ts';
@@ -86,7 +90,7 @@ export function propagateAutoscalerStatus(
     if (!unavailable) m.markUnknown(RESOURCES_AVAILABLE, REASON_DEPLOYING, '');
     return replicas;
   }
-  const initialized = pa.conditions?.find((c) => c.type === SCALE_TARGET_INITIALIZED)?.status === 'True';
+  const initialized = pa.conditions?.find((c) => c.type === PA_SCALE_TARGET_INITIALIZED)?.status === 'True';
   if (initialized && !unavailable) {
     m.markTrue(RESOURCES_AVAILABLE);
     m.markTrue(CONTAINER_HEALTHY);
@@ -102,7 +106,3 @@ export function propagateAutoscalerStatus(
   } else m.markTrue(ACTIVE);
   return replicas;
 }
-
-/** PodAutoscaler condition and reason names the Revision reads. */
-export const SCALE_TARGET_INITIALIZED = 'ScaleTargetInitialized';
-export const REASON_TIMED_OUT = 'TimedOut';
