@@ -8,6 +8,8 @@ Commands:
   validate     Default and validate Knative manifests offline, with Knative's rules and messages.
   controller   Run the controller (reconciles the serving kinds) against KUBECONFIG or in-cluster.
   webhook      Run the admission webhook (defaulting and validation over HTTPS).
+  gateway      Run the gateway (routes, splits and buffers requests; reports load).
+  autoscaler   Run the autoscaler (Knative's KPA: scales each revision from the gateway's stats).
   version      Print ebb's version.
   help         Print this help.
 
@@ -28,6 +30,14 @@ export async function main(argv: readonly string[], out: Output = process): Prom
       case 'webhook': {
         const { runWebhook } = await import('../cmd/webhook.ts');
         return exitWhenDone(await runWebhook(rest));
+      }
+      case 'gateway': {
+        const { runGateway } = await import('../cmd/gateway.ts');
+        return exitWhenDone(await runGateway());
+      }
+      case 'autoscaler': {
+        const { runAutoscaler } = await import('../cmd/autoscaler.ts');
+        return exitWhenDone(await runAutoscaler());
       }
       case 'version':
       case '--version': {

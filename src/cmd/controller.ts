@@ -5,7 +5,6 @@ import {
   AppsV1Api,
   CoordinationV1Api,
   CoreV1Api,
-  KubeConfig,
   type V1Deployment,
   type V1Pod,
   type V1Service,
@@ -24,6 +23,7 @@ import { loadKubeConfig } from '../controller/kubeconfig.ts';
 import { createOpsServer } from '../controller/ops-server.ts';
 import { Index, labelIndex } from '../controller/indexer.ts';
 import { Informer, objectKey, type Obj } from '../controller/informer.ts';
+import { customInformer, typedInformer } from '../controller/informers.ts';
 import {
   CONFIGURATIONS,
   CustomResources,
@@ -31,12 +31,10 @@ import {
   REVISIONS,
   ROUTES,
   SERVING_SERVICES,
-  collectionPath,
   apiMessage,
   errorCode,
   isConflict,
   isNamespaceTerminating,
-  type CustomKind,
 } from '../controller/kube.ts';
 import { LeaderElector } from '../controller/leader-election.ts';
 import { makeLogger, type Logger } from '../controller/logger.ts';
@@ -45,7 +43,6 @@ import { WorkQueue, type Reconcile } from '../controller/workqueue.ts';
 import { ConfigurationReconciler } from '../reconciler/configuration/configuration.ts';
 import { splitKey, type ReconcilerContext, type World } from '../reconciler/context.ts';
 import { GarbageCollector } from '../reconciler/gc/gc.ts';
-import { PodAutoscalerReconciler } from '../reconciler/podautoscaler/podautoscaler.ts';
 import { RevisionReconciler } from '../reconciler/revision/revision.ts';
 import { RouteReconciler, routeReferences } from '../reconciler/route/route.ts';
 import { ServiceReconciler } from '../reconciler/service/service.ts';
@@ -66,7 +63,7 @@ export interface ControllerOptions {
 export function controllerOptions(env: NodeJS.ProcessEnv = process.env): ControllerOptions {
   return {
     systemNamespace: env.SYSTEM_NAMESPACE ?? 'ebb-system',
-    gatewayService: env.GATEWAY_SERVICE ?? 'ebb-gateway',
+    gatewayService: env.GATEWAY_SERVICE ?? 'ebb-gateway-internal',
     clusterDomain: env.CLUSTER_DOMAIN ?? 'cluster.local',
     metricsPort: Number(env.METRICS_PORT ?? '9090'),
     workers: Number(env.WORKERS ?? '16'),
@@ -74,24 +71,6 @@ export function controllerOptions(env: NodeJS.ProcessEnv = process.env): Control
     identity: env.POD_NAME ?? `${hostname()}-${String(process.pid)}`,
     coalesceMs: Number(env.COALESCE_MS ?? '50'),
   };
-}
-
-function customInformer<T extends Obj>(
-  kc: KubeConfig,
-  custom: CustomResources,
-  kind: CustomKind,
-  metrics: ControllerMetrics,
-  log: Logger,
-): Informer<T> {
-  return new Informer<T>(kc, {
-    path: collectionPath(kind),
-    list: () => custom.list<T>(kind),
-    resyncMs: 10 * 60_000,
-    onRestart: (reason) => {
-      metrics.informerRestarted(kind.plural, reason);
-      log.info({ resource: kind.plural, reason }, 'informer reconnecting');
-    },
-  });
 }
 
 /**
@@ -138,33 +117,22 @@ export async function runController(
   const events = new EventRecorder(core, 'ebb-controller', log, options.identity);
   const configStore = new ConfigStore(kc, core, options.systemNamespace, log, events);
 
+  const onRestart = (resource: string, reason: string): void => {
+    metrics.informerRestarted(resource, reason);
+    log.info({ resource, reason }, 'informer reconnecting');
+  };
   const k8sInformer = <T extends Obj>(
     resource: string,
     path: string,
     labelSelector: string,
     list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
-  ): Informer<T> =>
-    new Informer<T>(kc, {
-      path,
-      labelSelector,
-      list: async () => {
-        const res = await list();
-        // The typed client turns timestamps into Dates; watch events carry JSON. Keep one shape.
-        const items = JSON.parse(JSON.stringify(res.items)) as T[];
-        return { items, resourceVersion: res.metadata?.resourceVersion ?? '' };
-      },
-      resyncMs: 0,
-      onRestart: (reason) => {
-        metrics.informerRestarted(resource, reason);
-        log.info({ resource, reason }, 'informer reconnecting');
-      },
-    });
+  ): Informer<T> => typedInformer<T>(kc, { resource, path, labelSelector, list, onRestart });
 
-  const services = customInformer<Service>(kc, custom, SERVING_SERVICES, metrics, log);
-  const configurations = customInformer<Configuration>(kc, custom, CONFIGURATIONS, metrics, log);
-  const revisions = customInformer<Revision>(kc, custom, REVISIONS, metrics, log);
-  const routes = customInformer<Route>(kc, custom, ROUTES, metrics, log);
-  const podAutoscalers = customInformer<PodAutoscaler>(kc, custom, PODAUTOSCALERS, metrics, log);
+  const services = customInformer<Service>(kc, custom, SERVING_SERVICES, onRestart);
+  const configurations = customInformer<Configuration>(kc, custom, CONFIGURATIONS, onRestart);
+  const revisions = customInformer<Revision>(kc, custom, REVISIONS, onRestart);
+  const routes = customInformer<Route>(kc, custom, ROUTES, onRestart);
+  const podAutoscalers = customInformer<PodAutoscaler>(kc, custom, PODAUTOSCALERS, onRestart);
   const deployments = k8sInformer<V1Deployment>(
     'deployments',
     '/apis/apps/v1/deployments',
@@ -177,6 +145,12 @@ export async function runController(
   const k8sServices = k8sInformer<V1Service>('services', '/api/v1/services', LABELS.route, () =>
     core.listServiceForAllNamespaces({ labelSelector: LABELS.route }),
   );
+  const privateServices = k8sInformer<V1Service>(
+    'private-services',
+    '/api/v1/services',
+    LABELS.revision,
+    () => core.listServiceForAllNamespaces({ labelSelector: LABELS.revision }),
+  );
   const world: World = {
     services,
     configurations,
@@ -186,6 +160,7 @@ export async function runController(
     deployments,
     k8sServices,
     pods,
+    privateServices,
     revisionsByConfiguration: new Index(revisions, labelIndex(LABELS.configuration)),
     podsByRevision: new Index(pods, labelIndex(LABELS.revision)),
     revisionsByRoute: new Index(revisions, routesAnnotationIndex),
@@ -233,12 +208,10 @@ export async function runController(
   const configurationR = new ConfigurationReconciler(ctx);
   const revisionR = new RevisionReconciler(ctx);
   const routeR = new RouteReconciler(ctx);
-  const paR = new PodAutoscalerReconciler(ctx);
   const serviceQ = register('service', (k) => serviceR.reconcile(k));
   const configurationQ = register('configuration', (k) => configurationR.reconcile(k));
   const revisionQ = register('revision', (k) => revisionR.reconcile(k));
   const routeQ = register('route', (k) => routeR.reconcile(k));
-  const paQ = register('podautoscaler', (k) => paR.reconcile(k));
 
   const routesFor = (obj: Obj): string[] => routesByTarget.get(objectKey(obj)).map((r) => objectKey(r));
   enqueueOnChange(services, (s) => [objectKey(s)], serviceQ);
@@ -261,12 +234,11 @@ export async function runController(
   enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.service)], serviceQ, options.coalesceMs);
   enqueueOnChange(routes, (r) => [objectKey(r)], routeQ);
   enqueueOnChange(routes, (r) => [labelKey(r, LABELS.service)], serviceQ, options.coalesceMs);
-  enqueueOnChange(podAutoscalers, (p) => [objectKey(p)], paQ);
   enqueueOnChange(podAutoscalers, (p) => [labelKey(p, LABELS.revision)], revisionQ, options.coalesceMs);
   enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], revisionQ, options.coalesceMs);
-  enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], paQ, options.coalesceMs);
   enqueueOnChange(pods, (p) => [labelKey(p, LABELS.revision)], revisionQ, options.coalesceMs);
   enqueueOnChange(k8sServices, (s) => [labelKey(s, LABELS.route)], routeQ, options.coalesceMs);
+  enqueueOnChange(privateServices, (s) => [labelKey(s, LABELS.revision)], revisionQ, options.coalesceMs);
   configStore.onChange(() => {
     for (const r of routes.list()) routeQ.add(objectKey(r));
     for (const r of revisions.list()) revisionQ.add(objectKey(r));
@@ -289,6 +261,7 @@ export async function runController(
     deployments,
     pods,
     k8sServices,
+    privateServices,
   ] as Informer<Obj>[];
   for (const i of informers) i.start();
   await Promise.all(informers.map((i) => i.waitForSync()));

@@ -23,6 +23,8 @@ export interface World {
   deployments: Informer<V1Deployment>;
   k8sServices: Informer<V1Service>;
   pods: Informer<V1Pod>;
+  /** Revisions' private Services (label serving.knative.dev/revision). */
+  privateServices: Informer<V1Service>;
   /** Revisions by `namespace/configuration`. */
   revisionsByConfiguration: Index<Revision>;
   /** Pods by `namespace/revision`. */

@@ -1,9 +1,11 @@
 // Revision reconciler: keeps the Revision's Deployment `<rev>-deployment` and PodAutoscaler
 // `<rev>` as the builders say (replicas belong to the autoscaler once created), and writes the
 // Revision's status from them.
-import type { V1Deployment } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
+import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { PodAutoscaler } from '../../apis/autoscaling/v1alpha1/podautoscaler-types.ts';
 import { defaultRevision } from '../../apis/serving/v1/defaults.ts';
+import type { Revision } from '../../apis/serving/v1/revision-types.ts';
 import { PODAUTOSCALERS, REVISIONS, isConflict } from '../../controller/kube.ts';
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
@@ -12,6 +14,7 @@ import { isControlledBy } from '../shared/meta.ts';
 import { deploymentNeedsUpdate, mergeDeployment } from './resources/deployment-update.ts';
 import { makeDeployment } from './resources/deployment.ts';
 import { makePodAutoscaler } from './resources/pa.ts';
+import { makePrivateService } from './resources/private-service.ts';
 import { revisionStatus, type RevisionObservation } from './revision-status.ts';
 
 export class RevisionReconciler {
@@ -50,6 +53,8 @@ export class RevisionReconciler {
     }
     seen.deployment = seen.notOwned === undefined ? deployment : undefined;
 
+    if (seen.notOwned === undefined) await this.reconcilePrivateService(rev);
+
     if (seen.notOwned === undefined) {
       const wantPA = makePodAutoscaler(rev, config, deployment);
       const paName = wantPA.metadata.name ?? '';
@@ -84,8 +89,33 @@ export class RevisionReconciler {
     return undefined;
   }
 
+  /** Creates `<rev>-private` when missing; puts back its selector and ports if someone changed them. */
+  private async reconcilePrivateService(rev: Revision): Promise<void> {
+    const namespace = rev.metadata.namespace ?? '';
+    const want = makePrivateService(rev);
+    const name = want.metadata?.name ?? '';
+    const have = this.ctx.world.privateServices.get(`${namespace}/${name}`);
+    if (have === undefined) {
+      await this.create(
+        () => this.ctx.core.createNamespacedService({ namespace, body: want }),
+        () => this.ctx.core.readNamespacedService({ namespace, name }),
+      );
+      return;
+    }
+    if (!isControlledBy(have, rev)) return;
+    const spec = have.spec ?? {};
+    const wantSpec = want.spec ?? {};
+    if (isDeepStrictEqual(spec.selector, wantSpec.selector) && isDeepStrictEqual(spec.ports, wantSpec.ports))
+      return;
+    const body = structuredClone(have);
+    body.spec ??= {};
+    body.spec.selector = wantSpec.selector;
+    body.spec.ports = wantSpec.ports;
+    await this.ctx.core.replaceNamespacedService({ namespace, name, body });
+  }
+
   /** Creates, or on AlreadyExists (a create lost in a crash, a stale cache) reads what is there. */
-  private async create<T extends V1Deployment | PodAutoscaler>(
+  private async create<T extends V1Deployment | V1Service | PodAutoscaler>(
     create: () => Promise<T>,
     read: () => Promise<T>,
   ): Promise<T> {

@@ -1,0 +1,303 @@
+// `ebb gateway`: the single entry for every request to a Knative Service. It watches Routes (the
+// host table), Revisions (limits and timeouts), the EndpointSlices of revisions' private Services
+// (their pods) and of its own peers and the autoscaler; serves the external listener (:8080,
+// public hosts) and the internal one (:8081, public and cluster-local hosts); and streams
+// per-revision load to the autoscaler each second, poking it at once when a revision at zero gets
+// a request.
+import { CoreV1Api, DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Revision } from '../apis/serving/v1/revision-types.ts';
+import type { Route } from '../apis/serving/v1/route-types.ts';
+import { renderTagName } from '../apis/config/network.ts';
+import { LABELS } from '../apis/serving/register.ts';
+import { STATS_PORT, type WireStat } from '../autoscaler/stats-wire.ts';
+import { ConfigStore } from '../controller/config-store.ts';
+import { Index, labelIndex } from '../controller/indexer.ts';
+import { objectKey, type Informer, type Obj } from '../controller/informer.ts';
+import { customInformer, typedInformer } from '../controller/informers.ts';
+import { REVISIONS, ROUTES, CustomResources } from '../controller/kube.ts';
+import { loadKubeConfig } from '../controller/kubeconfig.ts';
+import { makeLogger, type Logger } from '../controller/logger.ts';
+import { createOpsServer } from '../controller/ops-server.ts';
+import { revisionEndpoints, sliceRevisionKey } from '../gateway/endpoints.ts';
+import { GatewayMetrics } from '../gateway/metrics.ts';
+import { ProxyHandler } from '../gateway/proxy-handler.ts';
+import { ConcurrencyReporter } from '../gateway/request-stats.ts';
+import { RevisionBackend, revisionSettings, type Peers } from '../gateway/revision-backend.ts';
+import { RoutingTable } from '../gateway/routing-table.ts';
+import { StatsSender } from '../gateway/stats-sender.ts';
+import { gatewayIndex } from '../gateway/subsetting.ts';
+
+export interface GatewayOptions {
+  systemNamespace: string;
+  clusterDomain: string;
+  identity: string;
+  podIP: string;
+  externalPort: number;
+  internalPort: number;
+  metricsPort: number;
+  queueDepth: number;
+  drainMs: number;
+  statsTokenPath: string;
+  /** The Service whose ready endpoints are this gateway's peers. */
+  gatewayService: string;
+  autoscalerService: string;
+}
+
+export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOptions {
+  return {
+    systemNamespace: env.SYSTEM_NAMESPACE ?? 'ebb-system',
+    clusterDomain: env.CLUSTER_DOMAIN ?? 'cluster.local',
+    identity: env.POD_NAME ?? `${hostname()}-${String(process.pid)}`,
+    podIP: env.POD_IP ?? '',
+    externalPort: Number(env.EXTERNAL_PORT ?? '8080'),
+    internalPort: Number(env.INTERNAL_PORT ?? '8081'),
+    metricsPort: Number(env.METRICS_PORT ?? '9090'),
+    queueDepth: Number(env.QUEUE_DEPTH ?? '10000'),
+    drainMs: Number(env.DRAIN_SECONDS ?? '5') * 1000,
+    statsTokenPath: env.STATS_TOKEN_PATH ?? '/var/run/secrets/ebb/stats/token',
+    gatewayService: env.GATEWAY_SERVICE ?? 'ebb-gateway',
+    autoscalerService: env.AUTOSCALER_SERVICE ?? 'ebb-autoscaler',
+  };
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** Ready "ip:port" of a Service's slices (the named port, else the first). */
+function readyAddresses(slices: V1EndpointSlice[], port?: number): string[] {
+  const out = new Set<string>();
+  for (const s of slices) {
+    const p = port ?? s.ports?.[0]?.port;
+    if (p === undefined) continue;
+    for (const ep of s.endpoints ?? []) {
+      if (ep.conditions?.ready === false || ep.conditions?.terminating === true) continue;
+      for (const ip of ep.addresses) out.add(s.addressType === 'IPv6' ? `[${ip}]:${p}` : `${ip}:${p}`);
+    }
+  }
+  return [...out].sort();
+}
+
+export async function runGateway(
+  options: GatewayOptions = gatewayOptions(),
+  log: Logger = makeLogger('gateway'),
+): Promise<number> {
+  const kc = loadKubeConfig();
+  const core = kc.makeApiClient(CoreV1Api);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  const custom = new CustomResources(kc);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const onRestart = (resource: string, reason: string): void => {
+    log.info({ resource, reason }, 'informer reconnecting');
+  };
+  const configStore = new ConfigStore(kc, core, options.systemNamespace, log);
+  const routes = customInformer<Route>(kc, custom, ROUTES, onRestart);
+  const revisions = customInformer<Revision>(kc, custom, REVISIONS, onRestart);
+  const slices = typedInformer<V1EndpointSlice>(kc, {
+    resource: 'endpointslices',
+    path: '/apis/discovery.k8s.io/v1/endpointslices',
+    labelSelector: LABELS.revision,
+    list: () => discovery.listEndpointSliceForAllNamespaces({ labelSelector: LABELS.revision }),
+    onRestart,
+  });
+  const systemSelector = `${SERVICE_NAME_LABEL} in (${options.gatewayService},${options.autoscalerService})`;
+  const systemSlices = typedInformer<V1EndpointSlice>(kc, {
+    resource: 'system-endpointslices',
+    path: `/apis/discovery.k8s.io/v1/namespaces/${options.systemNamespace}/endpointslices`,
+    labelSelector: systemSelector,
+    list: () =>
+      discovery.listNamespacedEndpointSlice({
+        namespace: options.systemNamespace,
+        labelSelector: systemSelector,
+      }),
+    onRestart,
+  });
+  const slicesByRevision = new Index(slices, (s) => {
+    const key = sliceRevisionKey(s);
+    return key === undefined ? [] : [key];
+  });
+  const systemByService = new Index(systemSlices, labelIndex(SERVICE_NAME_LABEL));
+
+  // The host table, rebuilt (coalesced) whenever a Route or the tag template changes.
+  let table = RoutingTable.build([], { clusterDomain: options.clusterDomain });
+  let rebuildPending = false;
+  const rebuild = (): void => {
+    if (rebuildPending) return;
+    rebuildPending = true;
+    setImmediate(() => {
+      rebuildPending = false;
+      const network = configStore.current.network;
+      table = RoutingTable.build(routes.list(), {
+        clusterDomain: options.clusterDomain,
+        tagHostname: (name, tag) => renderTagName(network, name, tag),
+      });
+      for (const w of table.warnings) log.warn(w);
+    });
+  };
+  routes.on({ add: rebuild, update: rebuild, delete: rebuild });
+  configStore.onChange(rebuild);
+
+  // Revisions the gateway has sent (or tried to send) requests to.
+  const backends = new Map<string, RevisionBackend>();
+  let peers: Peers = { selfIndex: -1, count: 1 };
+  const backend = (namespace: string, revision: string): RevisionBackend | undefined => {
+    const key = `${namespace}/${revision}`;
+    let b = backends.get(key);
+    if (b !== undefined) return b;
+    const rev = revisions.get(key);
+    if (rev === undefined) return undefined;
+    b = new RevisionBackend(key, revisionSettings(rev), options.queueDepth);
+    b.setPeers(peers);
+    b.setEndpoints(revisionEndpoints(slicesByRevision.get(key)));
+    backends.set(key, b);
+    return b;
+  };
+  const refreshEndpoints = (s: V1EndpointSlice): void => {
+    const key = sliceRevisionKey(s);
+    if (key === undefined) return;
+    backends.get(key)?.setEndpoints(revisionEndpoints(slicesByRevision.get(key)));
+  };
+  slices.on({ add: refreshEndpoints, update: refreshEndpoints, delete: refreshEndpoints });
+  revisions.on({
+    add: (r) => backends.get(objectKey(r))?.setSettings(revisionSettings(r)),
+    update: (r) => backends.get(objectKey(r))?.setSettings(revisionSettings(r)),
+    delete: (r) => {
+      const key = objectKey(r);
+      backends.get(key)?.close(new Error(`revision ${key} was deleted`));
+      backends.delete(key);
+    },
+  });
+
+  let autoscalers: string[] = [];
+  const refreshSystem = (): void => {
+    const gatewayIPs = readyAddresses(
+      systemByService.get(`${options.systemNamespace}/${options.gatewayService}`),
+    ).map((a) => a.slice(0, a.lastIndexOf(':')));
+    const selfIndex = gatewayIndex(options.podIP, gatewayIPs);
+    peers = { selfIndex, count: Math.max(1, gatewayIPs.length) };
+    for (const b of backends.values()) b.setPeers(peers);
+    autoscalers = readyAddresses(
+      systemByService.get(`${options.systemNamespace}/${options.autoscalerService}`),
+      STATS_PORT,
+    );
+  };
+  systemSlices.on({ add: refreshSystem, update: refreshSystem, delete: refreshSystem });
+
+  let draining = false;
+  const metrics = new GatewayMetrics(registry, () =>
+    [...backends.values()].map((b) => {
+      const slash = b.key.indexOf('/');
+      return { namespace: b.key.slice(0, slash), revision: b.key.slice(slash + 1), waiting: b.waiting };
+    }),
+  );
+  const sender = new StatsSender({
+    pod: options.identity,
+    tokenPath: options.statsTokenPath,
+    targets: () => autoscalers,
+    log,
+    onSendError: () => {
+      metrics.statsSendError();
+    },
+  });
+  const reporter = new ConcurrencyReporter();
+  let lastReport = Date.now();
+  const statsTimer = setInterval(() => {
+    const now = Date.now();
+    const seconds = Math.max(0.001, (now - lastReport) / 1000);
+    lastReport = now;
+    const stats: WireStat[] = reporter.reportAt(now).map((s) => {
+      const slash = s.key.indexOf('/');
+      return {
+        namespace: s.key.slice(0, slash),
+        revision: s.key.slice(slash + 1),
+        concurrency: s.averageConcurrency,
+        rps: Math.max(0, s.requestCount) / seconds,
+      };
+    });
+    void sender.send(stats);
+  }, 1000);
+
+  const handler = new ProxyHandler({
+    table: () => table,
+    tagHeaderRouting: () => configStore.current.features.flags['tag-header-based-routing'] === 'Enabled',
+    backend,
+    reporter,
+    poke: (namespace, revision) => {
+      void sender.send([{ namespace, revision, concurrency: 1, rps: 1 }], true);
+    },
+    metrics,
+    log,
+    draining: () => draining,
+  });
+
+  const listen = (port: number, server: Server): Promise<void> =>
+    new Promise((resolve) => server.listen(port, resolve));
+  const makeServer = (listener: 'external' | 'internal'): Server => {
+    const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 75_000 });
+    server.on('request', handler.web(listener));
+    server.on('upgrade', handler.upgrade(listener));
+    server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    return server;
+  };
+  const external = makeServer('external');
+  const internal = makeServer('internal');
+
+  let synced = false;
+  const ops = createOpsServer(
+    registry,
+    () => synced && !draining,
+    'not ready: caches not synced yet, or draining',
+  );
+  await listen(options.metricsPort, ops);
+
+  await configStore.start();
+  const informers: Pick<Informer<Obj>, 'start' | 'stop' | 'waitForSync'>[] = [
+    routes,
+    revisions,
+    slices,
+    systemSlices,
+  ];
+  for (const i of informers) i.start();
+  await Promise.all(informers.map((i) => i.waitForSync()));
+  rebuild();
+  refreshSystem();
+  await Promise.all([listen(options.externalPort, external), listen(options.internalPort, internal)]);
+  synced = true;
+  log.info(
+    { external: options.externalPort, internal: options.internalPort, routes: routes.list().length },
+    'gateway serving',
+  );
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (why: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      // Not ready first, so that Services stop sending; keep serving while they catch up.
+      draining = true;
+      log.info({ why, drainMs: options.drainMs, inFlight: handler.active }, 'draining');
+      await new Promise((r) => setTimeout(r, options.drainMs));
+      external.close();
+      internal.close();
+      external.closeIdleConnections();
+      internal.closeIdleConnections();
+      await handler.idle();
+      clearInterval(statsTimer);
+      for (const b of backends.values()) b.close(new Error('gateway shutting down'));
+      for (const i of informers) i.stop();
+      configStore.stop();
+      sender.close();
+      handler.close();
+      ops.close();
+      log.info('stopped');
+      resolve(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+}

@@ -1,0 +1,84 @@
+// The request headers the gateway sends to a pod: the client's headers plus X-Forwarded-* and
+// RFC 7239 Forwarded, minus the headers that only steer ebb and Knative routing. Hop-by-hop headers
+// are left to the proxy library. Pure: a new record, the input untouched.
+
+/** Header names lowercase, as node:http delivers them. */
+export type HeaderRecord = Record<string, string | string[] | undefined>;
+
+export interface ForwardContext {
+  /** The peer address of the client connection; undefined when unknown. */
+  clientIP: string | undefined;
+  /** The scheme the client used to reach the gateway. */
+  proto: 'http' | 'https';
+  /**
+   * Keep X-Forwarded-Proto and X-Forwarded-Host already on the request, because a trusted load
+   * balancer in front of the gateway set them (e.g. after terminating TLS). Default false: set them
+   * from what the gateway saw.
+   */
+  trustForwarded?: boolean;
+}
+
+/** Headers that steer routing inside ebb and Knative; the app never sees them. */
+const INTERNAL_HEADERS: ReadonlySet<string> = new Set([
+  'knative-serving-tag',
+  'knative-serving-revision',
+  'knative-serving-namespace',
+  'k-network-probe',
+]);
+
+export function isInternalHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return INTERNAL_HEADERS.has(lower) || lower.startsWith('x-ebb-');
+}
+
+function joined(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const s = Array.isArray(value) ? value.join(', ') : value;
+  return s.trim() === '' ? undefined : s;
+}
+
+/** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) as `10.0.0.1`. */
+function plainIP(ip: string): string {
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip) ? ip.slice(7) : ip;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** An RFC 7239 value: a token as is, anything else as a quoted-string. */
+function forwardedValue(value: string): string {
+  return TOKEN.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** The `for=` node: IPv6 in brackets (and so quoted), `unknown` when there is no address. */
+function forwardedFor(ip: string | undefined): string {
+  if (ip === undefined || ip === '') return 'unknown';
+  return forwardedValue(ip.includes(':') ? `[${ip}]` : ip);
+}
+
+function append(existing: string | undefined, value: string): string {
+  return existing === undefined ? value : `${existing}, ${value}`;
+}
+
+export function forwardHeaders(incoming: Readonly<HeaderRecord>, ctx: ForwardContext): HeaderRecord {
+  const out: HeaderRecord = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || isInternalHeader(name)) continue;
+    out[name.toLowerCase()] = value;
+  }
+  const ip = ctx.clientIP === undefined || ctx.clientIP === '' ? undefined : plainIP(ctx.clientIP);
+  const host = joined(out.host ?? out[':authority']);
+
+  if (ip !== undefined) out['x-forwarded-for'] = append(joined(out['x-forwarded-for']), ip);
+  const keep = ctx.trustForwarded === true;
+  if (!keep || joined(out['x-forwarded-proto']) === undefined) out['x-forwarded-proto'] = ctx.proto;
+  if (!keep || joined(out['x-forwarded-host']) === undefined) {
+    if (host !== undefined) out['x-forwarded-host'] = host;
+    else delete out['x-forwarded-host'];
+  }
+
+  let element = `for=${forwardedFor(ip)}`;
+  if (host !== undefined) element += `;host=${forwardedValue(host)}`;
+  element += `;proto=${ctx.proto}`;
+  out.forwarded = append(joined(out.forwarded), element);
+  return out;
+}

@@ -1,0 +1,151 @@
+// One revision as the gateway sees it: its pods (ready per the EndpointSlices, or found ready by
+// our own probe while the slices still say starting), this replica's share of them when
+// containerConcurrency limits pods, the bounded queue of requests waiting for room, and the
+// load-balancing policy that picks a pod. `reserve` is the whole admission path of a request.
+import type { Revision } from '../apis/serving/v1/revision-types.ts';
+import { Breaker } from './breaker.ts';
+import type { RevisionEndpoints } from './endpoints.ts';
+import { lbPolicyFor, type LBPolicy } from './lb-policy.ts';
+import { PodTrackerSet, type PodReservation } from './pod-trackers.ts';
+import { StartingPodProber, type ProbeSpec } from './prober.ts';
+import { assignPods, revisionCapacity } from './subsetting.ts';
+
+/** What a request to this revision may take, from its spec (Knative's defaults when unset). */
+export interface RevisionSettings {
+  containerConcurrency: number;
+  timeoutMs: number;
+  responseStartTimeoutMs: number;
+  /** 0: no idle limit. */
+  idleTimeoutMs: number;
+  probe: ProbeSpec;
+}
+
+const DEFAULT_TIMEOUT_S = 300;
+
+export function revisionSettings(rev: Revision | undefined): RevisionSettings {
+  const spec = rev?.spec;
+  const timeout = spec?.timeoutSeconds ?? DEFAULT_TIMEOUT_S;
+  const serving = spec?.containers?.find((c) => (c.ports ?? []).length > 0) ?? spec?.containers?.[0];
+  const http = serving?.readinessProbe?.httpGet;
+  const probePort = typeof http?.port === 'number' && http.port > 0 ? http.port : undefined;
+  return {
+    containerConcurrency: spec?.containerConcurrency ?? 0,
+    timeoutMs: timeout * 1000,
+    responseStartTimeoutMs: (spec?.responseStartTimeoutSeconds ?? timeout) * 1000,
+    idleTimeoutMs: (spec?.idleTimeoutSeconds ?? 0) * 1000,
+    probe:
+      http === undefined
+        ? { kind: 'tcp' }
+        : { kind: 'http', path: http.path ?? '/', ...(probePort === undefined ? {} : { port: probePort }) },
+  };
+}
+
+export interface Peers {
+  /** This replica's index among the ready gateways sorted by IP, or -1 when not among them. */
+  selfIndex: number;
+  count: number;
+}
+
+export class RevisionBackend {
+  readonly key: string;
+  settings: RevisionSettings;
+  private readonly breaker: Breaker;
+  private trackers: PodTrackerSet;
+  private policy: LBPolicy;
+  private readonly prober: StartingPodProber;
+  private endpoints: RevisionEndpoints = { ready: [], starting: [], terminating: [] };
+  /** Starting pods that passed our probe before the slices caught up. */
+  private readonly probed = new Set<string>();
+  private peers: Peers = { selfIndex: -1, count: 1 };
+  /** When the revision last had no pod while a request waited: the start of a cold start. */
+  lastUsed = 0;
+
+  constructor(key: string, settings: RevisionSettings, queueDepth: number) {
+    this.key = key;
+    this.settings = settings;
+    this.breaker = new Breaker({ capacity: 0, queueDepth });
+    this.trackers = new PodTrackerSet(settings.containerConcurrency);
+    this.policy = lbPolicyFor(settings.containerConcurrency);
+    this.prober = new StartingPodProber((address) => {
+      this.probed.add(address);
+      this.recompute();
+    });
+  }
+
+  /** Ready pods this replica may use now. */
+  get readyPods(): number {
+    return this.trackers.ready.length;
+  }
+
+  get waiting(): number {
+    return this.breaker.waiting;
+  }
+
+  get inFlight(): number {
+    return this.breaker.inFlight;
+  }
+
+  setSettings(settings: RevisionSettings): void {
+    const ccChanged = settings.containerConcurrency !== this.settings.containerConcurrency;
+    this.settings = settings;
+    if (ccChanged) {
+      // Requests in flight keep their reservations on the old trackers; new ones use the new limit.
+      this.trackers = new PodTrackerSet(settings.containerConcurrency);
+      this.policy = lbPolicyFor(settings.containerConcurrency);
+    }
+    this.recompute();
+  }
+
+  setEndpoints(endpoints: RevisionEndpoints): void {
+    this.endpoints = endpoints;
+    const starting = new Set(endpoints.starting);
+    for (const address of this.probed) if (!starting.has(address)) this.probed.delete(address);
+    this.prober.set(
+      endpoints.starting.filter((a) => !this.probed.has(a)),
+      this.settings.probe,
+    );
+    this.recompute();
+  }
+
+  setPeers(peers: Peers): void {
+    if (peers.selfIndex === this.peers.selfIndex && peers.count === this.peers.count) return;
+    this.peers = peers;
+    this.recompute();
+  }
+
+  /**
+   * A pod with room for one more request, waiting in the revision's queue while there is none.
+   * Rejects with QueueFullError when the queue is full and with the signal's reason on abort.
+   */
+  async reserve(signal: AbortSignal): Promise<PodReservation> {
+    for (;;) {
+      await this.breaker.acquire(signal);
+      const reservation = this.policy.pick(this.trackers.ready);
+      if (reservation !== undefined) return reservation;
+      // The breaker had room but no pod did (pods changed under us): queue again.
+      this.breaker.release();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  release(reservation: PodReservation): void {
+    reservation.release();
+    this.breaker.release();
+  }
+
+  /** Stops probing and fails whatever waits; the revision is gone. */
+  close(reason: Error): void {
+    this.prober.stop();
+    this.breaker.rejectAll(reason);
+  }
+
+  private recompute(): void {
+    const ready = [...this.endpoints.ready, ...this.probed];
+    const cc = this.settings.containerConcurrency;
+    const assigned = assignPods(ready, this.peers.selfIndex, this.peers.count, cc);
+    this.trackers.update(assigned);
+    this.breaker.setCapacity(
+      revisionCapacity({ routing: 'pods', containerConcurrency: cc, assignedPods: assigned.length }),
+    );
+  }
+}
