@@ -83,12 +83,14 @@ describe('the ebb chart', () => {
     expect(meta.appVersion).toBe(pkg.version);
   });
 
-  it('renders the controller and the webhook, each running its ebb subcommand', () => {
+  it('renders every component, each running its ebb subcommand (the gateway sized by its HPA)', () => {
     const deployments = ofKind<V1Deployment>(rendered, 'Deployment');
     expect(
       deployments.map((d) => [d.metadata.name, d.spec?.replicas, d.spec?.template.spec?.containers[0]?.args]),
     ).toEqual([
+      ['ebb-autoscaler', 1, ['autoscaler']],
       ['ebb-controller', 2, ['controller']],
+      ['ebb-gateway', undefined, ['gateway']],
       ['ebb-webhook', 1, ['webhook']],
     ]);
   });
@@ -223,13 +225,19 @@ describe('the ebb chart', () => {
     expect(config?.matchConditions?.[0]?.expression).toBe(`object.metadata.name in ${JSON.stringify(names)}`);
   });
 
-  it('creates the ebb-gateway Service unless gateway.enabled is false', async () => {
-    const gateway = (ms: Manifest[]) =>
+  it('gives the gateway an external and an internal Service, and an HPA unless autoscaling is off', async () => {
+    const services = (ms: Manifest[]) =>
       ofKind<Manifest>(ms, 'Service')
         .map((s) => s.metadata.name)
-        .filter((n) => n === 'ebb-gateway');
-    expect(gateway(rendered)).toEqual(['ebb-gateway']);
-    expect(gateway(await template('--set', 'gateway.enabled=false'))).toEqual([]);
+        .filter((n) => n.startsWith('ebb-gateway'));
+    const hpas = (ms: Manifest[]) =>
+      ofKind<Manifest>(ms, 'HorizontalPodAutoscaler').map((h) => h.metadata.name);
+    expect(services(rendered)).toEqual(['ebb-gateway', 'ebb-gateway-internal']);
+    expect(hpas(rendered)).toEqual(['ebb-gateway']);
+    const fixed = await template('--set', 'gateway.autoscaling.enabled=false', '--set', 'gateway.replicas=3');
+    expect(hpas(fixed)).toEqual([]);
+    const gateway = ofKind<V1Deployment>(fixed, 'Deployment').find((d) => d.metadata.name === 'ebb-gateway');
+    expect(gateway?.spec?.replicas).toBe(3);
   });
 
   it("renders npm run deploy's values: the local image and config-domain example.com", async () => {
@@ -244,7 +252,7 @@ describe('the ebb chart', () => {
     const images = ofKind<V1Deployment>(local, 'Deployment').map(
       (d) => d.spec?.template.spec?.containers[0]?.image,
     );
-    expect(images).toEqual(['dev.local/ebb:dev', 'dev.local/ebb:dev']);
+    expect(images).toEqual(Array(4).fill('dev.local/ebb:dev'));
     const domain = ofKind<V1ConfigMap>(local, 'ConfigMap').find((c) => c.metadata.name === 'config-domain');
     expect(domain?.data).toEqual({ 'example.com': '' });
   });

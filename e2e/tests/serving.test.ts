@@ -142,7 +142,7 @@ describe('Knative samples', () => {
       const placeholder = await core.readNamespacedService({ namespace: ns, name });
       expect(placeholder.spec).toMatchObject({
         type: 'ExternalName',
-        externalName: `ebb-gateway.${SYSTEM}.svc.cluster.local`,
+        externalName: `ebb-gateway-internal.${SYSTEM}.svc.cluster.local`,
       });
     }
 

@@ -1,0 +1,118 @@
+// Requests through ebb's gateway from the host, the way a client outside the pods sends them: to a
+// gateway Service's ClusterIP with a Host header naming the route. Load is always bounded (a fixed
+// number of clients, stopped by the caller) and tallied by status and body, never timed.
+import { Agent, request } from 'node:http';
+import { core } from './kube.ts';
+
+const SYSTEM = 'ebb-system';
+
+/** `ebb-gateway` serves public hosts; `ebb-gateway-internal` public and cluster-local ones. */
+export type GatewayService = 'ebb-gateway' | 'ebb-gateway-internal';
+
+export interface Gateway {
+  readonly service: GatewayService;
+  readonly address: string;
+  readonly port: number;
+  readonly agent: Agent;
+}
+
+/** One answer; status 0 when no HTTP answer came (connection error or client timeout). */
+export interface Answer {
+  readonly status: number;
+  readonly body: string;
+  /** The gateway answered itself (x-ebb-gateway: refused). */
+  readonly refused: boolean;
+}
+
+/** The Service's ClusterIP and port, with a keep-alive agent allowing `maxSockets` connections. */
+export async function gateway(service: GatewayService, maxSockets = 64): Promise<Gateway> {
+  const svc = await core.readNamespacedService({ namespace: SYSTEM, name: service });
+  const address = svc.spec?.clusterIP;
+  const port = svc.spec?.ports?.[0]?.port;
+  if (address === undefined || port === undefined)
+    throw new Error(`Service ${SYSTEM}/${service}: spec.clusterIP or spec.ports[0].port is not set`);
+  return { service, address, port, agent: new Agent({ keepAlive: true, maxSockets }) };
+}
+
+/** GET `path` with Host `host` through the gateway; resolves (never rejects) with the answer. */
+export function send(gw: Gateway, host: string, path = '/', timeoutMs = 60_000): Promise<Answer> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: gw.address, port: gw.port, path, headers: { host }, agent: gw.agent, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            refused: res.headers['x-ebb-gateway'] === 'refused',
+          });
+        });
+        res.on('error', (error) => {
+          resolve({ status: 0, body: `response from ${gw.service} broke: ${error.message}`, refused: false });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (error) => {
+      resolve({ status: 0, body: `request to ${gw.service} failed: ${error.message}`, refused: false });
+    });
+    req.end();
+  });
+}
+
+/** `count` requests at once; the answers in request order. */
+export function burst(gw: Gateway, host: string, path: string, count: number): Promise<Answer[]> {
+  return Promise.all(Array.from({ length: count }, () => send(gw, host, path)));
+}
+
+/** Answers counted by status and by body, keeping the first few that were not 200 to show. */
+export class Tally {
+  total = 0;
+  readonly byStatus = new Map<number, number>();
+  readonly byBody = new Map<string, number>();
+  /** Up to 20 non-200 answers as "status body". */
+  readonly failures: string[] = [];
+  failed = 0;
+
+  add(answer: Answer): void {
+    this.total++;
+    this.byStatus.set(answer.status, (this.byStatus.get(answer.status) ?? 0) + 1);
+    this.byBody.set(answer.body, (this.byBody.get(answer.body) ?? 0) + 1);
+    if (answer.status === 200) return;
+    this.failed++;
+    if (this.failures.length < 20) this.failures.push(`${answer.status} ${answer.body.trim()}`);
+  }
+
+  count(body: string): number {
+    return this.byBody.get(body) ?? 0;
+  }
+}
+
+/** Every answer of `answers`, tallied. */
+export function tally(answers: readonly Answer[]): Tally {
+  const t = new Tally();
+  for (const a of answers) t.add(a);
+  return t;
+}
+
+/** `clients` clients each sending one request after another until stopped. */
+export class Load {
+  readonly tally = new Tally();
+  private stopped = false;
+  private readonly clients: Promise<void>[];
+
+  constructor(gw: Gateway, host: string, path: string, clients: number) {
+    this.clients = Array.from({ length: clients }, async () => {
+      while (!this.stopped) this.tally.add(await send(gw, host, path));
+    });
+  }
+
+  /** Lets each client finish its request in flight; resolves with everything counted. */
+  async stop(): Promise<Tally> {
+    this.stopped = true;
+    await Promise.all(this.clients);
+    return this.tally;
+  }
+}
