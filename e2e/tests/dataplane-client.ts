@@ -116,3 +116,24 @@ export class Load {
     return this.tally;
   }
 }
+
+/** `total` requests from `clients` clients, each sending its next one when its last is answered. */
+export async function requests(
+  gw: Gateway,
+  host: string,
+  path: string,
+  total: number,
+  clients: number,
+): Promise<Tally> {
+  const t = new Tally();
+  let issued = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (issued < total) {
+        issued++;
+        t.add(await send(gw, host, path));
+      }
+    }),
+  );
+  return t;
+}

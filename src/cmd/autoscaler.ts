@@ -5,6 +5,7 @@
 import {
   AppsV1Api,
   AuthenticationV1Api,
+  AutoscalingV2Api,
   CoordinationV1Api,
   CoreV1Api,
   DiscoveryV1Api,
@@ -15,7 +16,7 @@ import { hostname } from 'node:os';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { PodAutoscaler } from '../apis/autoscaling/v1alpha1/podautoscaler-types.ts';
 import { LABELS } from '../apis/serving/register.ts';
-import { KPA_CLASS } from '../apis/config/autoscaler.ts';
+import { HPA_CLASS, KPA_CLASS } from '../apis/config/autoscaler.ts';
 import { MultiScaler } from '../autoscaler/multiscaler.ts';
 import { resolveScaling } from '../autoscaler/target.ts';
 import { createStatsServer } from '../autoscaler/stats-server.ts';
@@ -33,6 +34,7 @@ import { createOpsServer } from '../controller/ops-server.ts';
 import { WorkQueue } from '../controller/workqueue.ts';
 import { revisionEndpoints, sliceRevisionKey } from '../gateway/endpoints.ts';
 import { splitKey } from '../reconciler/context.ts';
+import { HpaReconciler } from '../reconciler/podautoscaler/hpa.ts';
 import { KpaReconciler } from '../reconciler/podautoscaler/kpa.ts';
 import { StatusWriter } from '../reconciler/status.ts';
 
@@ -104,11 +106,13 @@ export async function runAutoscaler(
   const scalers = new MultiScaler(readyPods);
 
   const queue = new WorkQueue();
-  const reconciler = new KpaReconciler({
+  const statusWriter = new StatusWriter(custom);
+  const hpa = new HpaReconciler(kc.makeApiClient(AutoscalingV2Api), statusWriter);
+  const kpa = new KpaReconciler({
     podAutoscalers,
     deployments,
     apps,
-    status: new StatusWriter(custom),
+    status: statusWriter,
     scalers,
     readyPods,
     config: () => ({
@@ -122,7 +126,12 @@ export async function runAutoscaler(
     queue.add(objectKey(obj));
   };
   // Every replica keeps a decider (and so metric windows) per KPA PodAutoscaler: standbys are warm.
+  // Deciders are created only once the caches are synced: a decider starts in panic when its
+  // revision already has several ready pods (so a restart never scales a busy revision down),
+  // and that needs the EndpointSlices.
+  let synced = false;
   const track = (pa: PodAutoscaler): void => {
+    if (!synced) return;
     const scaling = resolveScaling(pa, configStore.current.autoscaler);
     if (scaling.class === KPA_CLASS) scalers.ensure(objectKey(pa), scaling, Date.now());
     else scalers.delete(objectKey(pa));
@@ -159,7 +168,6 @@ export async function runAutoscaler(
   });
   await new Promise<void>((resolve) => statsServer.listen(options.statsPort, resolve));
 
-  let synced = false;
   const ops = createOpsServer(registry, () => synced, 'caches not synced');
   await new Promise<void>((resolve) => ops.listen(options.metricsPort, resolve));
   await configStore.start();
@@ -186,7 +194,17 @@ export async function runAutoscaler(
     for (const pa of podAutoscalers.list()) enqueue(pa);
     running = queue.run(
       4,
-      (key) => reconciler.reconcile(key),
+      async (key) => {
+        const pa = podAutoscalers.get(key);
+        if (pa !== undefined && pa.metadata.deletionTimestamp == null) {
+          const scaling = resolveScaling(pa, configStore.current.autoscaler);
+          if (scaling.class === HPA_CLASS) {
+            await hpa.reconcile(pa, scaling, readyPods(key), Date.now());
+            return undefined;
+          }
+        }
+        return kpa.reconcile(key);
+      },
       (outcome) => {
         if (outcome.error === undefined) return;
         const level = isConflict(outcome.error) ? 'debug' : 'warn';

@@ -1,0 +1,416 @@
+// The data plane on the real cluster, with ebb installed by `npm run deploy`: requests go from the
+// host through the gateway's Services (`ebb-gateway`, `ebb-gateway-internal`) by Host header and
+// must reach the right revision, follow splits, tags and visibility, be held while a revision
+// scales from zero, respect containerConcurrency and timeoutSeconds, and survive scale-down and
+// rollouts without a failed request. Bounds after Knative's e2e tests (reference §8.3).
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { z } from 'zod';
+import { LABELS } from '../../src/apis/serving/register.ts';
+import type { Service } from '../../src/apis/serving/v1/service-types.ts';
+import { CustomResources, SERVING_SERVICES } from '../../src/controller/kube.ts';
+import {
+  burst,
+  gateway,
+  Load,
+  requests,
+  send,
+  tally,
+  type Answer,
+  type Gateway,
+} from './dataplane-client.ts';
+import { apps, core, createNamespace, deleteNamespace, eventually, kc } from './kube.ts';
+
+const SYSTEM = 'ebb-system';
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const WINDOW = 'autoscaling.knative.dev/window';
+const MAX_SCALE = 'autoscaling.knative.dev/max-scale';
+const TARGET = 'autoscaling.knative.dev/target';
+const custom = new CustomResources(kc);
+let ns = '';
+let external: Gateway;
+let internal: Gateway;
+/** config-autoscaler's data before the suite lowered the grace period. */
+let autoscalerData: Record<string, string> = {};
+
+/** What dev.local/autoscale answers. */
+const AutoscaleAnswer = z.object({ inflight: z.number(), maxInflight: z.number() });
+
+interface AppOptions {
+  image?: 'dev.local/helloworld' | 'dev.local/autoscale';
+  target?: string;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+  containerConcurrency?: number;
+  timeoutSeconds?: number;
+}
+
+function ksvc(name: string, options: AppOptions = {}): Service {
+  const { image = 'dev.local/helloworld', target, annotations = {}, labels } = options;
+  return {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name, namespace: ns, ...(labels === undefined ? {} : { labels }) },
+    spec: {
+      template: {
+        metadata: { annotations },
+        spec: {
+          containers: [
+            { image, ...(target === undefined ? {} : { env: [{ name: 'TARGET', value: target }] }) },
+          ],
+          ...(options.containerConcurrency === undefined
+            ? {}
+            : { containerConcurrency: options.containerConcurrency }),
+          ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }),
+        },
+      },
+    },
+  };
+}
+
+/** The Service once its controller has observed the current generation, it is Ready and `accept`s. */
+async function ready(name: string, accept: (s: Service) => boolean = () => true): Promise<Service> {
+  return eventually(
+    `Service ${ns}/${name} Ready`,
+    async () => {
+      const s = await custom.get<Service>(SERVING_SERVICES, ns, name);
+      const observed = s.status?.observedGeneration === s.metadata.generation;
+      const isReady = s.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      return observed && isReady && accept(s) ? s : undefined;
+    },
+    90_000,
+  );
+}
+
+async function create(name: string, options: AppOptions = {}): Promise<Service> {
+  await custom.create(SERVING_SERVICES, ksvc(name, options));
+  return ready(name);
+}
+
+/** Changes the stored Service, retrying when the controller wrote in between. */
+async function update(name: string, change: (s: Service) => void): Promise<void> {
+  await eventually(`update of Service ${ns}/${name}`, async () => {
+    const s = await custom.get<Service>(SERVING_SERVICES, ns, name);
+    change(s);
+    await custom.replace(SERVING_SERVICES, s);
+    return true;
+  });
+}
+
+function hostOf(url: string | undefined): string {
+  if (url === undefined) throw new Error(`Service in ${ns} has no status.url`);
+  return new URL(url).host;
+}
+
+/** The first answer through `gw` that is a 200 with `body`: the gateway has caught up. */
+async function answers(gw: Gateway, host: string, body: string, path = '/'): Promise<Answer> {
+  let last: Answer | undefined;
+  return eventually(
+    `${gw.service} to answer ${JSON.stringify(body)} for ${host}`,
+    async () => {
+      last = await send(gw, host, path, 10_000);
+      if (last.status === 200 && last.body === body) return last;
+      throw new Error(`last answer: ${last.status} ${last.body.trim()}`);
+    },
+    90_000,
+  );
+}
+
+async function deploymentOf(revision: string): Promise<{ replicas: number; ready: number }> {
+  const d = await apps.readNamespacedDeployment({ namespace: ns, name: `${revision}-deployment` });
+  return { replicas: d.spec?.replicas ?? -1, ready: d.status?.readyReplicas ?? 0 };
+}
+
+async function podsOf(revision: string): Promise<number> {
+  const pods = await core.listNamespacedPod({
+    namespace: ns,
+    labelSelector: `${LABELS.revision}=${revision}`,
+  });
+  return pods.items.length;
+}
+
+/** The revision's Deployment asks for 0 replicas and none of its pods is left, terminating or not. */
+async function scaledToZero(revision: string): Promise<void> {
+  await eventually(
+    `${ns}/${revision} at 0 replicas with no pods`,
+    async () => {
+      const { replicas } = await deploymentOf(revision);
+      if (replicas !== 0) throw new Error(`Deployment asks for ${replicas} replicas`);
+      const pods = await podsOf(revision);
+      if (pods !== 0) throw new Error(`${pods} pods left`);
+      return true;
+    },
+    120_000,
+  );
+}
+
+function hello(target: string): string {
+  return `Hello ${target}!\n`;
+}
+
+beforeAll(async () => {
+  external = await gateway('ebb-gateway', 400);
+  internal = await gateway('ebb-gateway-internal');
+  // Scale to zero within seconds rather than the 30 s default grace period.
+  const cm = await core.readNamespacedConfigMap({ namespace: SYSTEM, name: 'config-autoscaler' });
+  autoscalerData = cm.data ?? {};
+  await core.patchNamespacedConfigMap(
+    {
+      namespace: SYSTEM,
+      name: 'config-autoscaler',
+      body: { data: { 'scale-to-zero-grace-period': '6s' } },
+    },
+    MERGE,
+  );
+});
+
+afterAll(async () => {
+  const current = await core.readNamespacedConfigMap({ namespace: SYSTEM, name: 'config-autoscaler' });
+  await core.replaceNamespacedConfigMap({
+    namespace: SYSTEM,
+    name: 'config-autoscaler',
+    body: {
+      metadata: {
+        name: 'config-autoscaler',
+        namespace: SYSTEM,
+        resourceVersion: current.metadata?.resourceVersion,
+        labels: current.metadata?.labels,
+        annotations: current.metadata?.annotations,
+      },
+      data: autoscalerData,
+    },
+  });
+  external.agent.destroy();
+  internal.agent.destroy();
+});
+
+beforeEach(async () => {
+  ns = await createNamespace('dataplane');
+});
+
+afterEach(async () => {
+  await deleteNamespace(ns);
+});
+
+describe('routing by host', () => {
+  it('answers hello world at its URL host through ebb-gateway, and 404 naming an unknown host', async () => {
+    const svc = await create('hello');
+    const host = hostOf(svc.status?.url);
+    expect(host).toBe(`hello.${ns}.example.com`);
+    const answer = await answers(external, host, hello('World'));
+    expect(answer.refused).toBe(false);
+
+    const unknown = `nobody.${ns}.example.com`;
+    const missing = await send(external, unknown);
+    expect(missing).toMatchObject({ status: 404, refused: true });
+    expect(missing.body).toContain(`no Route serves host "${unknown}"`);
+  });
+
+  it('tag hosts reach their revision, whatever the main split', async () => {
+    await create('tags', { target: 'blue' });
+    await update('tags', (s) => {
+      s.spec.template.spec = {
+        containers: [{ image: 'dev.local/helloworld', env: [{ name: 'TARGET', value: 'green' }] }],
+      };
+      s.spec.traffic = [
+        { tag: 'blue', revisionName: 'tags-00001', percent: 100 },
+        { tag: 'green', latestRevision: true, percent: 0 },
+      ];
+    });
+    const svc = await ready('tags', (s) => s.status?.latestReadyRevisionName === 'tags-00002');
+    const url = (tag: string): string | undefined => svc.status?.traffic?.find((t) => t.tag === tag)?.url;
+    expect(hostOf(url('blue'))).toBe(`blue-tags.${ns}.example.com`);
+    expect(hostOf(url('green'))).toBe(`green-tags.${ns}.example.com`);
+
+    for (const [tag, body] of [
+      ['blue', hello('blue')],
+      ['green', hello('green')],
+    ] as const) {
+      const host = hostOf(url(tag));
+      await answers(external, host, body);
+      const t = await requests(external, host, '/', 20, 5);
+      expect(t.failures).toEqual([]);
+      expect(t.count(body)).toBe(20);
+    }
+    // The main host keeps all of its traffic on blue.
+    const main = await requests(external, hostOf(svc.status?.url), '/', 20, 5);
+    expect(main.count(hello('blue'))).toBe(20);
+  });
+
+  it('a 70/30 split over 1,000 requests lands within ±5 %', async () => {
+    await create('split', { target: 'v1' });
+    await update('split', (s) => {
+      s.spec.template.spec = {
+        containers: [{ image: 'dev.local/helloworld', env: [{ name: 'TARGET', value: 'v2' }] }],
+      };
+      s.spec.traffic = [
+        { revisionName: 'split-00001', percent: 70 },
+        { latestRevision: true, percent: 30 },
+      ];
+    });
+    const svc = await ready('split', (s) =>
+      (s.status?.traffic ?? []).some((t) => t.revisionName === 'split-00002' && t.percent === 30),
+    );
+    const host = hostOf(svc.status?.url);
+    // v2 is only reachable through the new split, so once it answers the gateway has the split.
+    await answers(external, host, hello('v2'));
+    await answers(external, host, hello('v1'));
+
+    const t = await requests(external, host, '/', 1000, 20);
+    expect(t.failures).toEqual([]);
+    expect(t.count(hello('v1')) + t.count(hello('v2'))).toBe(1000);
+    expect(t.count(hello('v1'))).toBeGreaterThanOrEqual(650);
+    expect(t.count(hello('v1'))).toBeLessThanOrEqual(750);
+  });
+
+  it('latestRevision: true moves to the new revision once it is Ready', async () => {
+    const svc = await create('latest', { target: 'one' });
+    const host = hostOf(svc.status?.url);
+    await answers(external, host, hello('one'));
+    await update('latest', (s) => {
+      s.spec.template.spec = {
+        containers: [{ image: 'dev.local/helloworld', env: [{ name: 'TARGET', value: 'two' }] }],
+      };
+    });
+    const next = await ready('latest', (s) => s.status?.latestReadyRevisionName === 'latest-00002');
+    expect(next.status?.traffic).toEqual([
+      { revisionName: 'latest-00002', latestRevision: true, percent: 100 },
+    ]);
+    await answers(external, host, hello('two'));
+    const t = await requests(external, host, '/', 20, 5);
+    expect(t.failures).toEqual([]);
+    expect(t.count(hello('two'))).toBe(20);
+  });
+
+  it('a cluster-local Service answers via ebb-gateway-internal at <name>.<ns>.svc.cluster.local, not via ebb-gateway', async () => {
+    const svc = await create('private', { labels: { [LABELS.visibility]: 'cluster-local' } });
+    const host = hostOf(svc.status?.url);
+    expect(host).toBe(`private.${ns}.svc.cluster.local`);
+    await answers(internal, host, hello('World'));
+
+    const outside = await send(external, host);
+    expect(outside).toMatchObject({ status: 404, refused: true });
+    expect(outside.body).toContain(`no Route serves host "${host}"`);
+  });
+});
+
+describe('scale to and from zero', () => {
+  const fast = { [WINDOW]: '6s' };
+
+  it('an idle revision scales to 0 replicas and no pod remains', async () => {
+    const svc = await create('idle', { annotations: fast });
+    await answers(external, hostOf(svc.status?.url), hello('World'));
+    await scaledToZero('idle-00001');
+  });
+
+  it('the first request to a revision at zero is held and answered 200', async () => {
+    const svc = await create('cold', { annotations: fast });
+    const host = hostOf(svc.status?.url);
+    await answers(external, host, hello('World'));
+    await scaledToZero('cold-00001');
+
+    const first = await send(external, host);
+    expect(first).toEqual({ status: 200, body: hello('World'), refused: false });
+    expect((await deploymentOf('cold-00001')).replicas).toBeGreaterThanOrEqual(1);
+  });
+
+  it('300 concurrent requests to a revision at zero all get 200', async () => {
+    const svc = await create('burst', { annotations: fast });
+    const host = hostOf(svc.status?.url);
+    await answers(external, host, hello('World'));
+    await scaledToZero('burst-00001');
+
+    const t = tally(await burst(external, host, '/', 300));
+    expect(t.failures).toEqual([]);
+    expect(t.count(hello('World'))).toBe(300);
+  });
+});
+
+describe('revision limits', () => {
+  it('containerConcurrency 1: no pod ever sees two requests at once', async () => {
+    const svc = await create('single', {
+      image: 'dev.local/autoscale',
+      containerConcurrency: 1,
+      annotations: { [MAX_SCALE]: '2' },
+    });
+    const host = hostOf(svc.status?.url);
+    await eventually('single to answer', async () =>
+      (await send(external, host, '/?sleep=0', 10_000)).status === 200 ? true : undefined,
+    );
+
+    const answered = await burst(external, host, '/?sleep=200', 20);
+    expect(tally(answered).failures).toEqual([]);
+    const seen = answered.map((a) => AutoscaleAnswer.parse(JSON.parse(a.body)).maxInflight);
+    expect(Math.max(...seen)).toBe(1);
+  });
+
+  it('timeoutSeconds: 2 turns a 5 s request into 504', async () => {
+    const svc = await create('slow', { image: 'dev.local/autoscale', timeoutSeconds: 2 });
+    const host = hostOf(svc.status?.url);
+    await eventually('slow to answer', async () =>
+      (await send(external, host, '/?sleep=0', 10_000)).status === 200 ? true : undefined,
+    );
+
+    const late = await send(external, host, '/?sleep=5000');
+    expect(late).toMatchObject({ status: 504, refused: true });
+    expect(late.body).toContain(`revision ${ns}/slow-00001 did not answer within timeoutSeconds (2 s)`);
+  });
+});
+
+describe('no failed request under change', () => {
+  it('scaling down under load', async () => {
+    // Target 5 at 70 % utilization: 10 clients want 3 pods, 2 clients want 1.
+    const svc = await create('shrink', {
+      image: 'dev.local/autoscale',
+      annotations: { [WINDOW]: '6s', [TARGET]: '5', [MAX_SCALE]: '3' },
+    });
+    const host = hostOf(svc.status?.url);
+    await eventually('shrink to answer', async () =>
+      (await send(external, host, '/?sleep=0', 10_000)).status === 200 ? true : undefined,
+    );
+
+    const heavy = new Load(external, host, '/?sleep=100', 10);
+    await eventually(
+      'shrink-00001 to scale up under 10 clients',
+      async () => ((await deploymentOf('shrink-00001')).ready >= 2 ? true : undefined),
+      90_000,
+    );
+    const light = new Load(external, host, '/?sleep=100', 2);
+    const up = await heavy.stop();
+    await eventually(
+      'shrink-00001 to scale down to 1 pod under 2 clients',
+      async () => {
+        const { replicas } = await deploymentOf('shrink-00001');
+        return replicas === 1 && (await podsOf('shrink-00001')) === 1 ? true : undefined;
+      },
+      120_000,
+    );
+    const down = await light.stop();
+    expect(up.failures).toEqual([]);
+    expect(down.failures).toEqual([]);
+    expect(down.total).toBeGreaterThan(0);
+  });
+
+  it('a rollout (env update) under constant load', async () => {
+    const svc = await create('rollout', { target: 'one', annotations: { [WINDOW]: '6s' } });
+    const host = hostOf(svc.status?.url);
+    await answers(external, host, hello('one'));
+
+    const load = new Load(external, host, '/', 10);
+    await update('rollout', (s) => {
+      s.spec.template.spec = {
+        containers: [{ image: 'dev.local/helloworld', env: [{ name: 'TARGET', value: 'two' }] }],
+      };
+    });
+    await ready('rollout', (s) => s.status?.latestReadyRevisionName === 'rollout-00002');
+    await eventually('the load to reach rollout-00002', () =>
+      load.tally.count(hello('two')) > 0 ? true : undefined,
+    );
+    // Keep the load on while the old revision's pods go away.
+    await scaledToZero('rollout-00001');
+    const t = await load.stop();
+    expect(t.failures).toEqual([]);
+    expect(t.count(hello('one'))).toBeGreaterThan(0);
+    expect(t.count(hello('two'))).toBeGreaterThan(0);
+  });
+});
