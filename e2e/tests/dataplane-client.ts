@@ -35,7 +35,7 @@ export async function gateway(service: GatewayService, maxSockets = 64): Promise
 }
 
 /** GET `path` with Host `host` through the gateway; resolves (never rejects) with the answer. */
-export function send(gw: Gateway, host: string, path = '/', timeoutMs = 60_000): Promise<Answer> {
+export function send(gw: Gateway, host: string, path = '/', timeoutMs = 90_000): Promise<Answer> {
   return new Promise((resolve) => {
     const req = request(
       { host: gw.address, port: gw.port, path, headers: { host }, agent: gw.agent, timeout: timeoutMs },

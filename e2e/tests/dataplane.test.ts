@@ -30,8 +30,9 @@ const custom = new CustomResources(kc);
 let ns = '';
 let external: Gateway;
 let internal: Gateway;
-/** config-autoscaler's data before the suite lowered the grace period. */
-let autoscalerData: Record<string, string> = {};
+/** config-autoscaler's grace period before the suite lowered it; null when it was not set. */
+let gracePeriod: string | null = null;
+const GRACE = 'scale-to-zero-grace-period';
 
 /** What dev.local/autoscale answers. */
 const AutoscaleAnswer = z.object({ inflight: z.number(), maxInflight: z.number() });
@@ -102,14 +103,13 @@ function hostOf(url: string | undefined): string {
   return new URL(url).host;
 }
 
-/** The first answer through `gw` that is a 200 with `body`: the gateway has caught up. */
-async function answers(gw: Gateway, host: string, body: string, path = '/'): Promise<Answer> {
-  let last: Answer | undefined;
+/** The first answer through `gw` that is a 200 (with `body`, if given): the gateway has caught up. */
+async function answers(gw: Gateway, host: string, body?: string, path = '/'): Promise<Answer> {
   return eventually(
-    `${gw.service} to answer ${JSON.stringify(body)} for ${host}`,
+    `${gw.service} to answer ${body === undefined ? '200' : JSON.stringify(body)} for ${host}${path}`,
     async () => {
-      last = await send(gw, host, path, 10_000);
-      if (last.status === 200 && last.body === body) return last;
+      const last = await send(gw, host, path, 10_000);
+      if (last.status === 200 && (body === undefined || last.body === body)) return last;
       throw new Error(`last answer: ${last.status} ${last.body.trim()}`);
     },
     90_000,
@@ -148,38 +148,25 @@ function hello(target: string): string {
   return `Hello ${target}!\n`;
 }
 
+/** Sets (or, with null, removes) one key of config-autoscaler, leaving the others as they are. */
+async function setAutoscalerKey(key: string, value: string | null): Promise<void> {
+  await core.patchNamespacedConfigMap(
+    { namespace: SYSTEM, name: 'config-autoscaler', body: { data: { [key]: value } } },
+    MERGE,
+  );
+}
+
 beforeAll(async () => {
   external = await gateway('ebb-gateway', 400);
   internal = await gateway('ebb-gateway-internal');
-  // Scale to zero within seconds rather than the 30 s default grace period.
+  // Scale to zero within seconds rather than after the 30 s default grace period.
   const cm = await core.readNamespacedConfigMap({ namespace: SYSTEM, name: 'config-autoscaler' });
-  autoscalerData = cm.data ?? {};
-  await core.patchNamespacedConfigMap(
-    {
-      namespace: SYSTEM,
-      name: 'config-autoscaler',
-      body: { data: { 'scale-to-zero-grace-period': '6s' } },
-    },
-    MERGE,
-  );
+  gracePeriod = cm.data?.[GRACE] ?? null;
+  await setAutoscalerKey(GRACE, '6s');
 });
 
 afterAll(async () => {
-  const current = await core.readNamespacedConfigMap({ namespace: SYSTEM, name: 'config-autoscaler' });
-  await core.replaceNamespacedConfigMap({
-    namespace: SYSTEM,
-    name: 'config-autoscaler',
-    body: {
-      metadata: {
-        name: 'config-autoscaler',
-        namespace: SYSTEM,
-        resourceVersion: current.metadata?.resourceVersion,
-        labels: current.metadata?.labels,
-        annotations: current.metadata?.annotations,
-      },
-      data: autoscalerData,
-    },
-  });
+  await setAutoscalerKey(GRACE, gracePeriod);
   external.agent.destroy();
   internal.agent.destroy();
 });
@@ -334,9 +321,7 @@ describe('revision limits', () => {
       annotations: { [MAX_SCALE]: '2' },
     });
     const host = hostOf(svc.status?.url);
-    await eventually('single to answer', async () =>
-      (await send(external, host, '/?sleep=0', 10_000)).status === 200 ? true : undefined,
-    );
+    await answers(external, host, undefined, '/?sleep=0');
 
     const answered = await burst(external, host, '/?sleep=200', 20);
     expect(tally(answered).failures).toEqual([]);
@@ -347,13 +332,36 @@ describe('revision limits', () => {
   it('timeoutSeconds: 2 turns a 5 s request into 504', async () => {
     const svc = await create('slow', { image: 'dev.local/autoscale', timeoutSeconds: 2 });
     const host = hostOf(svc.status?.url);
-    await eventually('slow to answer', async () =>
-      (await send(external, host, '/?sleep=0', 10_000)).status === 200 ? true : undefined,
-    );
+    await answers(external, host, undefined, '/?sleep=0');
 
     const late = await send(external, host, '/?sleep=5000');
     expect(late).toMatchObject({ status: 504, refused: true });
     expect(late.body).toContain(`revision ${ns}/slow-00001 did not answer within timeoutSeconds (2 s)`);
+  });
+});
+
+describe('overload', () => {
+  it('a full queue answers 503 with the reason, and the requests it holds still get 200', async () => {
+    // One pod taking one request at a time, and room for two more to wait (ebb.dev/queue-depth).
+    const svc = await create('full', {
+      image: 'dev.local/autoscale',
+      containerConcurrency: 1,
+      annotations: {
+        'autoscaling.knative.dev/min-scale': '1',
+        [MAX_SCALE]: '1',
+        'ebb.dev/queue-depth': '2',
+      },
+    });
+    const host = hostOf(svc.status?.url);
+    await answers(external, host, undefined, '/?sleep=0');
+
+    const all = await burst(external, host, '/?sleep=2000', 8);
+    const full = all.find((a) => a.status === 503);
+    expect(full).toMatchObject({ refused: true });
+    expect(full?.body).toContain(`revision ${ns}/full-00001: pending request queue full (depth 2)`);
+    const got = tally(all);
+    expect(got.byStatus.get(200) ?? 0).toBeGreaterThanOrEqual(1);
+    expect((got.byStatus.get(200) ?? 0) + (got.byStatus.get(503) ?? 0)).toBe(8);
   });
 });
 
@@ -365,9 +373,7 @@ describe('no failed request under change', () => {
       annotations: { [WINDOW]: '6s', [TARGET]: '5', [MAX_SCALE]: '3' },
     });
     const host = hostOf(svc.status?.url);
-    await eventually('shrink to answer', async () =>
-      (await send(external, host, '/?sleep=0', 10_000)).status === 200 ? true : undefined,
-    );
+    await answers(external, host, undefined, '/?sleep=0');
 
     const heavy = new Load(external, host, '/?sleep=100', 10);
     await eventually(

@@ -66,7 +66,7 @@ function checkCapacity(capacity: number): number {
 }
 
 export class Breaker {
-  readonly queueDepth: number;
+  #queueDepth: number;
   #capacity: number;
   #inFlight = 0;
   #waiting = 0;
@@ -78,8 +78,21 @@ export class Breaker {
     if (!Number.isInteger(depth) || depth < 0) {
       throw new RangeError(`queueDepth: expected a whole number >= 0, got ${depth}`);
     }
-    this.queueDepth = depth;
+    this.#queueDepth = depth;
     this.#capacity = checkCapacity(options.capacity ?? 0);
+  }
+
+  /** Requests allowed to wait; more are refused with QueueFullError. */
+  get queueDepth(): number {
+    return this.#queueDepth;
+  }
+
+  /** A smaller depth refuses new waiters only; those already queued keep their place. */
+  setQueueDepth(depth: number): void {
+    if (!Number.isInteger(depth) || depth < 0) {
+      throw new RangeError(`queueDepth: expected a whole number >= 0, got ${depth}`);
+    }
+    this.#queueDepth = depth;
   }
 
   get capacity(): number {

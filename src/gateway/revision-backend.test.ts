@@ -61,6 +61,18 @@ describe('RevisionBackend', () => {
     expect(r.tracker.dest).toBe('10.0.0.1:80');
   });
 
+  it("takes a lower queue depth from the revision's annotation, never a higher one", async () => {
+    const signal = new AbortController().signal;
+    const low = new RevisionBackend('ns/r', { ...revisionSettings(undefined), queueDepth: 1 }, 10);
+    void low.reserve(signal).catch(() => undefined);
+    await expect(low.reserve(signal)).rejects.toBeInstanceOf(QueueFullError);
+    const high = new RevisionBackend('ns/r', { ...revisionSettings(undefined), queueDepth: 50 }, 1);
+    void high.reserve(signal).catch(() => undefined);
+    await expect(high.reserve(signal)).rejects.toBeInstanceOf(QueueFullError);
+    low.close(new Error('done'));
+    high.close(new Error('done'));
+  });
+
   it('stops waiting when the request is aborted', async () => {
     const b = backend(0);
     const abort = new AbortController();
@@ -72,13 +84,12 @@ describe('RevisionBackend', () => {
 });
 
 describe('revisionSettings', () => {
-  const rev = (spec: Partial<Revision['spec']>): Revision =>
-    ({
-      apiVersion: 'serving.knative.dev/v1',
-      kind: 'Revision',
-      metadata: {},
-      spec: { containers: [], ...spec },
-    });
+  const rev = (spec: Partial<Revision['spec']>): Revision => ({
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Revision',
+    metadata: {},
+    spec: { containers: [], ...spec },
+  });
   it.each([
     [
       'no revision: Knative defaults',

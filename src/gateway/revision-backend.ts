@@ -18,9 +18,14 @@ export interface RevisionSettings {
   /** 0: no idle limit. */
   idleTimeoutMs: number;
   probe: ProbeSpec;
+  /** From the revision's `ebb.dev/queue-depth` annotation; at most the gateway's own depth. */
+  queueDepth?: number;
 }
 
 const DEFAULT_TIMEOUT_S = 300;
+
+/** ebb's own per-revision knob (Knative has none): how many requests may wait for a pod. */
+export const QUEUE_DEPTH_ANNOTATION = 'ebb.dev/queue-depth';
 
 export function revisionSettings(rev: Revision | undefined): RevisionSettings {
   const spec = rev?.spec;
@@ -28,7 +33,10 @@ export function revisionSettings(rev: Revision | undefined): RevisionSettings {
   const serving = spec?.containers?.find((c) => (c.ports ?? []).length > 0) ?? spec?.containers?.[0];
   const http = serving?.readinessProbe?.httpGet;
   const probePort = typeof http?.port === 'number' && http.port > 0 ? http.port : undefined;
+  const depth = rev?.metadata.annotations?.[QUEUE_DEPTH_ANNOTATION];
+  const queueDepth = depth !== undefined && /^\d+$/.test(depth) ? Number(depth) : undefined;
   return {
+    ...(queueDepth === undefined ? {} : { queueDepth }),
     containerConcurrency: spec?.containerConcurrency ?? 0,
     timeoutMs: timeout * 1000,
     responseStartTimeoutMs: (spec?.responseStartTimeoutSeconds ?? timeout) * 1000,
@@ -50,6 +58,7 @@ export class RevisionBackend {
   readonly key: string;
   settings: RevisionSettings;
   private readonly breaker: Breaker;
+  private readonly defaultQueueDepth: number;
   private trackers: PodTrackerSet;
   private policy: LBPolicy;
   private readonly prober: StartingPodProber;
@@ -63,13 +72,19 @@ export class RevisionBackend {
   constructor(key: string, settings: RevisionSettings, queueDepth: number) {
     this.key = key;
     this.settings = settings;
-    this.breaker = new Breaker({ capacity: 0, queueDepth });
+    this.defaultQueueDepth = queueDepth;
+    this.breaker = new Breaker({ capacity: 0, queueDepth: this.depthFor(settings) });
     this.trackers = new PodTrackerSet(settings.containerConcurrency);
     this.policy = lbPolicyFor(settings.containerConcurrency);
     this.prober = new StartingPodProber((address) => {
       this.probed.add(address);
       this.recompute();
     });
+  }
+
+  /** A revision may only lower the gateway's depth, which bounds the gateway's memory. */
+  private depthFor(settings: RevisionSettings): number {
+    return Math.min(settings.queueDepth ?? this.defaultQueueDepth, this.defaultQueueDepth);
   }
 
   /** Ready pods this replica may use now. */
@@ -88,6 +103,7 @@ export class RevisionBackend {
   setSettings(settings: RevisionSettings): void {
     const ccChanged = settings.containerConcurrency !== this.settings.containerConcurrency;
     this.settings = settings;
+    this.breaker.setQueueDepth(this.depthFor(settings));
     if (ccChanged) {
       // Requests in flight keep their reservations on the old trackers; new ones use the new limit.
       this.trackers = new PodTrackerSet(settings.containerConcurrency);

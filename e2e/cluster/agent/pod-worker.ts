@@ -59,6 +59,21 @@ class ContainerRunner {
   }
 }
 
+const VOLUME_TIMEOUT_MS = 15_000;
+const VOLUME_ATTEMPTS = 8;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`no answer from the API server within ${ms / 1000} s`));
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => {
+    clearTimeout(timer);
+  });
+}
+
 export class PodWorker {
   pod: V1Pod;
   private readonly deps: WorkerDeps;
@@ -115,11 +130,11 @@ export class PodWorker {
     await mkdir(this.dir, { recursive: true });
     this.ip = this.deps.pool.allocate();
     // Volumes (ServiceAccount token, configMaps, secrets) are fetched while the sandbox is built.
-    this.volumesReady = this.deps.volumes.prepare(this.pod, this.dir);
+    this.volumesReady = this.prepareVolumes();
     this.volumesReady.then(
       (prepared) => {
         if (prepared.refreshInMs === undefined) return;
-        const refresh = () => void this.deps.volumes.prepare(this.pod, this.dir).catch(() => undefined);
+        const refresh = () => void this.deps.volumes.prepare(this.pod, this.dir, true).catch(() => undefined);
         this.refreshTimer = setInterval(refresh, prepared.refreshInMs);
       },
       () => undefined,
@@ -154,6 +169,23 @@ export class PodWorker {
     this.initialized = true;
     for (const spec of this.pod.spec?.containers ?? []) void this.launch(spec.name);
     this.scheduleStatus();
+  }
+
+  /**
+   * Fills the pod's volumes, retrying while the pod lives: a TokenRequest or ConfigMap read that
+   * the API server never answers (it happens when the machine is saturated) must not leave the pod
+   * without containers for good, as a kubelet would not.
+   */
+  private async prepareVolumes(): Promise<PreparedVolumes> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await withTimeout(this.deps.volumes.prepare(this.pod, this.dir), VOLUME_TIMEOUT_MS);
+      } catch (error) {
+        if (this.terminating || attempt >= VOLUME_ATTEMPTS) throw error;
+        this.log('volumes not ready; retrying', { error: (error as Error).message, attempt });
+        await sleep(1000);
+      }
+    }
   }
 
   private async runToCompletion(name: string): Promise<number> {

@@ -15,15 +15,25 @@ function hostVeth(uid: string): string {
 }
 
 /** Pod addresses come from 10.244.1.0 upwards; 10.244.0.0/24 is the host's. */
+const FIRST = 256;
+const LAST = 65_534;
+
 export class AddressPool {
   private readonly used = new Set<number>();
+  /** Where the next search starts: addresses go round the range, as host-local IPAM does, so a
+   * freed address is not handed out again at once while neighbours still cache its old MAC. */
+  private next = FIRST;
 
   reserve(ip: string): void {
-    this.used.add(toIndex(ip));
+    const i = toIndex(ip);
+    this.used.add(i);
+    if (i >= this.next) this.next = i + 1 < LAST ? i + 1 : FIRST;
   }
 
   allocate(): string {
-    for (let i = 256; i < 65_534; i++) {
+    for (let n = 0; n < LAST - FIRST; n++) {
+      const i = this.next;
+      this.next = i + 1 < LAST ? i + 1 : FIRST;
       if (!this.used.has(i)) {
         this.used.add(i);
         return `10.244.${Math.floor(i / 256)}.${i % 256}`;

@@ -2,7 +2,7 @@
 // secret and projected (ServiceAccount token through TokenRequest, configMaps, secrets and the
 // downward API namespace). Tokens are refreshed before they expire, as the kubelet does.
 import type { CoreV1Api, V1KeyToPath, V1Pod, V1Volume } from '@kubernetes/client-node';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export interface PreparedVolumes {
@@ -25,7 +25,10 @@ async function writeItems(
   for (const [, path, value] of entries) {
     const file = join(dir, path);
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, value, { mode });
+    // Written beside and renamed into place, so a reader never sees a missing or partial file
+    // while a refresh rewrites it.
+    await writeFile(`${file}.tmp`, value, { mode });
+    await rename(`${file}.tmp`, file);
   }
 }
 
@@ -113,7 +116,9 @@ export class VolumeBuilder {
     return { token: response.status?.token ?? '', ttlMs };
   }
 
-  async prepare(pod: V1Pod, root: string): Promise<PreparedVolumes> {
+  /** Fills every volume. `refresh` rewrites the files in place (the pod's mounts point at these
+   * directories, so they must never be removed while it runs). */
+  async prepare(pod: V1Pod, root: string, refresh = false): Promise<PreparedVolumes> {
     const namespace = pod.metadata?.namespace ?? 'default';
     const paths = new Map<string, string>();
     let refreshInMs: number | undefined;
@@ -124,7 +129,7 @@ export class VolumeBuilder {
         await mkdir(dir, { recursive: true });
         continue;
       }
-      await rm(dir, { recursive: true, force: true });
+      if (!refresh) await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       const ttl = await this.fill(pod, namespace, volume, dir);
       if (ttl !== undefined) refreshInMs = Math.min(refreshInMs ?? Infinity, ttl * 0.8);
