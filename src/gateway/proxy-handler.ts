@@ -73,7 +73,9 @@ export class ProxyHandler {
       // The response has started: only the overall and idle timeouts still apply.
       const started = ex.timers.pop();
       if (started !== undefined) clearTimeout(started);
-      if (this.deps.draining()) res.setHeader('connection', 'close');
+      // Draining: every response asks its client to reconnect (to another replica). Set on the
+      // upstream headers, because the proxy copies those onto the response after this event.
+      if (this.deps.draining()) proxyRes.headers.connection = 'close';
       if (ex.backend.settings.idleTimeoutMs > 0)
         proxyRes.on('data', () => {
           this.touch(req, res, ex);
