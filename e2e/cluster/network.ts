@@ -4,6 +4,9 @@
 import { BRIDGE, BRIDGE_IP, POD_CIDR, POD_PREFIX, SERVICE_CIDR } from './topology.ts';
 import { sh, succeeds } from './shell.ts';
 
+/** Locally administered, so it collides with no real NIC. */
+const BRIDGE_MAC = '02:eb:b0:00:00:01';
+
 export const NFT_TABLE = 'ebb_cluster';
 
 const RULES = `
@@ -24,7 +27,9 @@ table inet ${NFT_TABLE} {
 export async function setupHostNetwork(): Promise<string> {
   const previousForward = (await sh('sysctl', ['-n', 'net.ipv4.ip_forward'])).trim();
   if (!(await succeeds('ip', ['link', 'show', BRIDGE]))) {
-    await sh('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
+    // A fixed MAC: a bridge otherwise takes the lowest MAC of its ports, which changes as pods come
+    // and go and leaves every pod's cached neighbour entry for its gateway (the bridge) stale.
+    await sh('ip', ['link', 'add', BRIDGE, 'address', BRIDGE_MAC, 'type', 'bridge']);
   }
   await sh('ip', ['addr', 'replace', `${BRIDGE_IP}/${POD_PREFIX}`, 'dev', BRIDGE]);
   await sh('ip', ['link', 'set', BRIDGE, 'up']);

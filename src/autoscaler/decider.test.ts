@@ -375,7 +375,8 @@ describe('shouldPoke', () => {
   it.each([
     [0, 1, true],
     [0, 0, false],
-    [-1, 1, false],
+    [-1, 1, true],
+    [-1, 0, false],
     [3, 1, false],
   ])('latest scale %i, concurrency %f: %s', (latest, concurrency, want) => {
     expect(shouldPoke(latest, concurrency)).toBe(want);

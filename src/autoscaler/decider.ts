@@ -65,10 +65,11 @@ export function deciderStatusChanged(previous: DeciderStatus, next: DeciderStatu
   );
 }
 
-/** Scale-from-zero fast path: a stat with requests for a revision last decided at 0 runs the
- * decider at once instead of at the next tick. */
+/** Scale-from-zero fast path: a stat with requests for a revision last decided at 0, or not
+ * decided yet (a revision created at initial-scale 0 moments ago), runs the decider at once
+ * instead of at the next tick. */
 export function shouldPoke(latestDesiredScale: number, averageConcurrency: number): boolean {
-  return latestDesiredScale === 0 && averageConcurrency !== 0;
+  return latestDesiredScale <= 0 && averageConcurrency !== 0;
 }
 
 function clamp(value: number, low: number, high: number): number {

@@ -76,6 +76,9 @@ export class ProxyHandler {
       // Draining: every response asks its client to reconnect (to another replica). Set on the
       // upstream headers, because the proxy copies those onto the response after this event.
       if (this.deps.draining()) proxyRes.headers.connection = 'close';
+      // The pod's keep-alive terms are for the gateway's connection to it, not the client's.
+      delete proxyRes.headers['keep-alive'];
+      if (proxyRes.headers.connection?.toLowerCase() === 'keep-alive') delete proxyRes.headers.connection;
       if (ex.backend.settings.idleTimeoutMs > 0)
         proxyRes.on('data', () => {
           this.touch(req, res, ex);

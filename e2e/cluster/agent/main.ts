@@ -107,10 +107,14 @@ async function watchLoop(): Promise<void> {
     try {
       await relist();
       await new Promise<void>((resolve, reject) => {
-        void new Watch(kc)
+        const watch = new Watch(kc);
+        // client-node gives up on a watch after 30 s without bytes, which a quiet node's watch
+        // is; the server ends it cleanly first instead, and the loop starts the next one.
+        (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 270_000;
+        void watch
           .watch(
             '/api/v1/pods',
-            { fieldSelector: `spec.nodeName=${NODE_NAME}`, allowWatchBookmarks: true },
+            { fieldSelector: `spec.nodeName=${NODE_NAME}`, allowWatchBookmarks: true, timeoutSeconds: 240 },
             (type: string, pod: V1Pod) => {
               if (type === 'ADDED' || type === 'MODIFIED') sync(pod);
               else if (type === 'DELETED') {
@@ -123,7 +127,11 @@ async function watchLoop(): Promise<void> {
               else reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
             },
           )
-          .then((a) => (abort = a), reject);
+          .then((a) => {
+            abort = a;
+            // Connected: a later failure starts its back-off afresh.
+            backoff = 500;
+          }, reject);
       });
       backoff = 500;
     } catch (error) {
