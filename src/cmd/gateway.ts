@@ -64,6 +64,8 @@ export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOpt
 }
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+/** How long Route changes are gathered before the host table is rebuilt. */
+const REBUILD_DELAY_MS = 50;
 
 /** Ready "ip:port" of a Service's slices (the named port, else the first). */
 function readyAddresses(slices: V1EndpointSlice[], port?: number): string[] {
@@ -123,18 +125,21 @@ export async function runGateway(
   // The host table, rebuilt (coalesced) whenever a Route or the tag template changes.
   let table = RoutingTable.build([], { clusterDomain: options.clusterDomain });
   let rebuildPending = false;
+  const build = (): void => {
+    rebuildPending = false;
+    const network = configStore.current.network;
+    table = RoutingTable.build(routes.list(), {
+      clusterDomain: options.clusterDomain,
+      tagHostname: (name, tag) => renderTagName(network, name, tag),
+    });
+    for (const w of table.warnings) log.warn(w);
+  };
   const rebuild = (): void => {
     if (rebuildPending) return;
     rebuildPending = true;
-    setImmediate(() => {
-      rebuildPending = false;
-      const network = configStore.current.network;
-      table = RoutingTable.build(routes.list(), {
-        clusterDomain: options.clusterDomain,
-        tagHostname: (name, tag) => renderTagName(network, name, tag),
-      });
-      for (const w of table.warnings) log.warn(w);
-    });
+    // Coalesced over a short delay: a burst of Route changes (a thousand Services created at
+    // once) costs one rebuild per delay, not one per change.
+    setTimeout(build, REBUILD_DELAY_MS);
   };
   routes.on({ add: rebuild, update: rebuild, delete: rebuild });
   configStore.onChange(rebuild);
@@ -264,7 +269,7 @@ export async function runGateway(
   ];
   for (const i of informers) i.start();
   await Promise.all(informers.map((i) => i.waitForSync()));
-  rebuild();
+  build();
   refreshSystem();
   await Promise.all([listen(options.externalPort, external), listen(options.internalPort, internal)]);
   synced = true;
