@@ -26,14 +26,13 @@ import { ConfigStore } from '../controller/config-store.ts';
 import { Index } from '../controller/indexer.ts';
 import { objectKey, type Informer, type Obj } from '../controller/informer.ts';
 import { customInformer, typedInformer } from '../controller/informers.ts';
-import { apiMessage, CustomResources, errorCode, isConflict, PODAUTOSCALERS } from '../controller/kube.ts';
+import { CustomResources, PODAUTOSCALERS } from '../controller/kube.ts';
 import { loadKubeConfig } from '../controller/kubeconfig.ts';
 import { LeaderElector } from '../controller/leader-election.ts';
-import { makeLogger, type Logger } from '../controller/logger.ts';
+import { logReconcileFailure, makeLogger, type Logger } from '../controller/logger.ts';
 import { createOpsServer } from '../controller/ops-server.ts';
 import { WorkQueue } from '../controller/workqueue.ts';
 import { revisionEndpoints, sliceRevisionKey } from '../gateway/endpoints.ts';
-import { splitKey } from '../reconciler/context.ts';
 import { HpaReconciler } from '../reconciler/podautoscaler/hpa.ts';
 import { KpaReconciler } from '../reconciler/podautoscaler/kpa.ts';
 import { StatusWriter } from '../reconciler/status.ts';
@@ -206,17 +205,7 @@ export async function runAutoscaler(
         return kpa.reconcile(key);
       },
       (outcome) => {
-        if (outcome.error === undefined) return;
-        const level = isConflict(outcome.error) ? 'debug' : 'warn';
-        log[level](
-          {
-            kind: 'PodAutoscaler',
-            ...splitKey(outcome.key),
-            code: errorCode(outcome.error),
-            error: apiMessage(outcome.error),
-          },
-          'reconcile failed; retrying',
-        );
+        logReconcileFailure(log, 'PodAutoscaler', outcome);
       },
     );
   };

@@ -31,13 +31,10 @@ import {
   REVISIONS,
   ROUTES,
   SERVING_SERVICES,
-  apiMessage,
-  errorCode,
-  isConflict,
   isNamespaceTerminating,
 } from '../controller/kube.ts';
 import { LeaderElector } from '../controller/leader-election.ts';
-import { makeLogger, type Logger } from '../controller/logger.ts';
+import { logReconcileFailure, makeLogger, type Logger } from '../controller/logger.ts';
 import { ControllerMetrics } from '../controller/metrics.ts';
 import { WorkQueue, type Reconcile } from '../controller/workqueue.ts';
 import { ConfigurationReconciler } from '../reconciler/configuration/configuration.ts';
@@ -278,18 +275,7 @@ export async function runController(
         const hooks = metrics.forReconciler(name);
         return queue.run(options.workers, reconcile, (outcome) => {
           hooks.observe(outcome);
-          if (outcome.error === undefined) return;
-          // Conflicts are the normal price of optimistic concurrency: the retry reads fresh state.
-          const level = isConflict(outcome.error) ? 'debug' : 'warn';
-          log[level](
-            {
-              kind: name,
-              ...splitKey(outcome.key),
-              code: errorCode(outcome.error),
-              error: apiMessage(outcome.error),
-            },
-            'reconcile failed; retrying',
-          );
+          logReconcileFailure(log, name, outcome);
         });
       }),
     );

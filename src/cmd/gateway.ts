@@ -12,7 +12,7 @@ import type { Revision } from '../apis/serving/v1/revision-types.ts';
 import type { Route } from '../apis/serving/v1/route-types.ts';
 import { renderTagName } from '../apis/config/network.ts';
 import { LABELS } from '../apis/serving/register.ts';
-import { STATS_PORT, type WireStat } from '../autoscaler/stats-wire.ts';
+import type { WireStat } from '../autoscaler/stats-wire.ts';
 import { ConfigStore } from '../controller/config-store.ts';
 import { Index, labelIndex } from '../controller/indexer.ts';
 import { objectKey, type Informer, type Obj } from '../controller/informer.ts';
@@ -21,7 +21,8 @@ import { REVISIONS, ROUTES, CustomResources } from '../controller/kube.ts';
 import { loadKubeConfig } from '../controller/kubeconfig.ts';
 import { makeLogger, type Logger } from '../controller/logger.ts';
 import { createOpsServer } from '../controller/ops-server.ts';
-import { revisionEndpoints, sliceRevisionKey } from '../gateway/endpoints.ts';
+import { revisionEndpoints, sliceRevisionKey, splitAddress } from '../gateway/endpoints.ts';
+import { splitKey } from '../reconciler/context.ts';
 import { GatewayMetrics } from '../gateway/metrics.ts';
 import { ProxyHandler } from '../gateway/proxy-handler.ts';
 import { ConcurrencyReporter } from '../gateway/request-stats.ts';
@@ -66,20 +67,6 @@ export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOpt
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** How long Route changes are gathered before the host table is rebuilt. */
 const REBUILD_DELAY_MS = 50;
-
-/** Ready "ip:port" of a Service's slices (the named port, else the first). */
-function readyAddresses(slices: V1EndpointSlice[], port?: number): string[] {
-  const out = new Set<string>();
-  for (const s of slices) {
-    const p = port ?? s.ports?.[0]?.port;
-    if (p === undefined) continue;
-    for (const ep of s.endpoints ?? []) {
-      if (ep.conditions?.ready === false || ep.conditions?.terminating === true) continue;
-      for (const ip of ep.addresses) out.add(s.addressType === 'IPv6' ? `[${ip}]:${p}` : `${ip}:${p}`);
-    }
-  }
-  return [...out].sort();
-}
 
 export async function runGateway(
   options: GatewayOptions = gatewayOptions(),
@@ -177,24 +164,24 @@ export async function runGateway(
 
   let autoscalers: string[] = [];
   const refreshSystem = (): void => {
-    const gatewayIPs = readyAddresses(
+    const gatewayIPs = revisionEndpoints(
       systemByService.get(`${options.systemNamespace}/${options.gatewayService}`),
-    ).map((a) => a.slice(0, a.lastIndexOf(':')));
+    ).ready.map((a) => splitAddress(a).host);
     const selfIndex = gatewayIndex(options.podIP, gatewayIPs);
     peers = { selfIndex, count: Math.max(1, gatewayIPs.length) };
     for (const b of backends.values()) b.setPeers(peers);
-    autoscalers = readyAddresses(
+    // The slices carry the stats port (the Service's target port).
+    autoscalers = revisionEndpoints(
       systemByService.get(`${options.systemNamespace}/${options.autoscalerService}`),
-      STATS_PORT,
-    );
+    ).ready;
   };
   systemSlices.on({ add: refreshSystem, update: refreshSystem, delete: refreshSystem });
 
   let draining = false;
   const metrics = new GatewayMetrics(registry, () =>
     [...backends.values()].map((b) => {
-      const slash = b.key.indexOf('/');
-      return { namespace: b.key.slice(0, slash), revision: b.key.slice(slash + 1), waiting: b.waiting };
+      const { namespace, name } = splitKey(b.key);
+      return { namespace, revision: name, waiting: b.waiting };
     }),
   );
   const sender = new StatsSender({
@@ -213,10 +200,10 @@ export async function runGateway(
     const seconds = Math.max(0.001, (now - lastReport) / 1000);
     lastReport = now;
     const stats: WireStat[] = reporter.reportAt(now).map((s) => {
-      const slash = s.key.indexOf('/');
+      const { namespace, name } = splitKey(s.key);
       return {
-        namespace: s.key.slice(0, slash),
-        revision: s.key.slice(slash + 1),
+        namespace,
+        revision: name,
         concurrency: s.averageConcurrency,
         rps: Math.max(0, s.requestCount) / seconds,
       };

@@ -12,6 +12,12 @@ export interface RevisionEndpoints {
 
 export const EMPTY_ENDPOINTS: RevisionEndpoints = { ready: [], starting: [], terminating: [] };
 
+/** Host and port of an "ip:port" (IPv6 in brackets) as revisionEndpoints writes them. */
+export function splitAddress(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(address.slice(colon + 1)) };
+}
+
 /** `namespace/revision` of a slice, from the revision label its Service passed on to it. */
 export function sliceRevisionKey(slice: V1EndpointSlice): string | undefined {
   const revision = slice.metadata?.labels?.[LABELS.revision];
@@ -20,7 +26,7 @@ export function sliceRevisionKey(slice: V1EndpointSlice): string | undefined {
   return `${namespace}/${revision}`;
 }
 
-/** Merges the slices of one revision. An address in several slices (during a slice update) counts
+/** Merges the slices of one revision (or of any one Service, e.g. the gateway's peers). An address in several slices (during a slice update) counts
  * once, in its best state: ready over starting over terminating. */
 export function revisionEndpoints(slices: Iterable<V1EndpointSlice>): RevisionEndpoints {
   const state = new Map<string, 0 | 1 | 2>(); // 0 terminating, 1 starting, 2 ready

@@ -5,6 +5,7 @@
 // EndpointSlices are the authority again (a pod that turns unready there is dropped).
 import { connect } from 'node:net';
 import { request } from 'node:http';
+import { splitAddress } from './endpoints.ts';
 
 export const PROBE_PERIOD_MS = 25;
 const PROBE_TIMEOUT_MS = 300;
@@ -13,9 +14,7 @@ const PROBE_TIMEOUT_MS = 300;
 export type ProbeSpec = { kind: 'tcp' } | { kind: 'http'; path: string; port?: number };
 
 export function probeOnce(address: string, spec: ProbeSpec, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
-  const colon = address.lastIndexOf(':');
-  const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
-  const port = Number(address.slice(colon + 1));
+  const { host, port } = splitAddress(address);
   return new Promise((resolve) => {
     if (spec.kind === 'tcp') {
       const socket = connect({ host, port });

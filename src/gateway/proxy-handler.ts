@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { ProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
 import { QueueFullError } from './breaker.ts';
+import { splitAddress } from './endpoints.ts';
 import { forwardHeaders } from './forward-headers.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { PodReservation } from './pod-trackers.ts';
@@ -397,11 +398,6 @@ export class ProxyHandler {
       rawReply(socket, 502, `revision ${key}: error reaching the pod`);
     });
   }
-}
-
-function splitAddress(dest: string): { host: string; port: number } {
-  const colon = dest.lastIndexOf(':');
-  return { host: dest.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(dest.slice(colon + 1)) };
 }
 
 /** An HTTP answer written straight to a socket that asked to upgrade. */

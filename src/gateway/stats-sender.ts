@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import type { Logger } from 'pino';
+import { splitAddress } from './endpoints.ts';
 import { STATS_PATH, type WireReport, type WireStat } from '../autoscaler/stats-wire.ts';
 
 const SEND_TIMEOUT_MS = 2_000;
@@ -59,12 +60,12 @@ export class StatsSender {
   }
 
   private post(target: string, body: string, token: string): Promise<void> {
-    const colon = target.lastIndexOf(':');
+    const { host, port } = splitAddress(target);
     return new Promise((resolve) => {
       const req = request(
         {
-          host: target.slice(0, colon).replace(/^\[|\]$/g, ''),
-          port: Number(target.slice(colon + 1)),
+          host,
+          port,
           path: STATS_PATH,
           method: 'POST',
           agent: this.agent,
