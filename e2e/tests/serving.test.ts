@@ -531,7 +531,11 @@ describe('lifecycle', () => {
           ? true
           : undefined;
       });
-      const svc = await custom.get<Service>(SERVING_SERVICES, ns, 'hello');
+      // The Service copies its Route's URL on its own reconcile, a moment after the Route's.
+      const svc = await eventually('Service hello to show the new URL', async () => {
+        const s = await custom.get<Service>(SERVING_SERVICES, ns, 'hello');
+        return s.status?.url === `http://hello.${ns}.ebb.test` ? s : undefined;
+      });
       expect(svc.status?.url).toBe(`http://hello.${ns}.ebb.test`);
       const internal = await custom.get<Route>(ROUTES, ns, 'internal');
       expect(internal.status?.url).toBe(`http://internal.${ns}.svc.cluster.local`);
