@@ -2,6 +2,7 @@
 import {
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   DiscoveryV1Api,
   KubeConfig,
   RbacAuthorizationV1Api,
@@ -23,6 +24,7 @@ export const core = kc.makeApiClient(CoreV1Api);
 export const apps = kc.makeApiClient(AppsV1Api);
 export const discovery = kc.makeApiClient(DiscoveryV1Api);
 export const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+export const custom = kc.makeApiClient(CustomObjectsApi);
 
 const run = promisify(execFile);
 
@@ -64,17 +66,46 @@ export async function createNamespace(prefix: string): Promise<string> {
   return name;
 }
 
+/**
+ * Deletes a namespace and waits until nothing in it runs any more: the namespace is gone, or all
+ * that is left is pods on their way out. The Knative objects are deleted first, so that the garbage
+ * collector takes their Deployments down at once: Kubernetes deletes a namespace's pods before
+ * anything else, and having seen pods with a 300 s grace period (a revision's pod drains for
+ * POD_DRAIN_SECONDS before it stops) looks again only after half of it. Waiting for that would add
+ * minutes to every test and prove nothing.
+ */
 export async function deleteNamespace(name: string): Promise<void> {
+  await Promise.all(
+    ['services', 'configurations', 'routes', 'revisions'].map((plural) =>
+      custom
+        .deleteCollectionNamespacedCustomObject({
+          group: 'serving.knative.dev',
+          version: 'v1',
+          namespace: name,
+          plural,
+          propagationPolicy: 'Background',
+        })
+        .catch(() => undefined),
+    ),
+  );
   await core.deleteNamespace({ name }).catch(() => undefined);
   await eventually(
-    `namespace ${name} to be gone`,
+    `namespace ${name} to be gone, or to hold only terminating pods`,
     async () => {
       try {
         await core.readNamespace({ name });
-        return undefined;
       } catch {
         return true;
       }
+      const [deployments, pods] = await Promise.all([
+        apps.listNamespacedDeployment({ namespace: name }),
+        core.listNamespacedPod({ namespace: name }),
+      ]);
+      const live = (items: { metadata?: { deletionTimestamp?: Date } }[]): number =>
+        items.filter((o) => o.metadata?.deletionTimestamp === undefined).length;
+      if (live(deployments.items) > 0) throw new Error(`${live(deployments.items)} Deployments not deleted`);
+      if (live(pods.items) > 0) throw new Error(`${live(pods.items)} pods not terminating`);
+      return true;
     },
     120_000,
   );

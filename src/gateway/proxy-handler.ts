@@ -53,6 +53,8 @@ interface Exchange {
 }
 
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH']);
+/** Errors that say the pod itself is gone, not just one connection to it. */
+const POD_GONE = new Set(['ECONNREFUSED', 'EHOSTUNREACH']);
 
 export class ProxyHandler {
   private readonly deps: ProxyDeps;
@@ -264,6 +266,7 @@ export class ProxyHandler {
     // A pod that went away between our pick and its accept: try another once, when nothing of the
     // request or the response has been sent yet (a request without a body can be sent again).
     const bodiless = req.headers['content-length'] === undefined || req.headers['content-length'] === '0';
+    if (POD_GONE.has(code) && ex.reservation !== undefined) ex.backend.setAside(ex.reservation.tracker.dest);
     if (
       RETRYABLE.has(code) &&
       ex.attempts < 3 &&

@@ -1,10 +1,10 @@
 // Tests of one revision's admission path: requests wait while it has no pod and go the moment
 // one is ready, containerConcurrency bounds what one replica admits (its share of the pods when
 // there are several gateways), and a revision's spec gives its limits with Knative's defaults.
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import type { Revision } from '../apis/serving/v1/revision-types.ts';
 import { QueueFullError } from './breaker.ts';
-import { RevisionBackend, revisionSettings } from './revision-backend.ts';
+import { RevisionBackend, revisionSettings, SET_ASIDE_MS } from './revision-backend.ts';
 
 const NO_STARTING = { starting: [], terminating: [] };
 
@@ -59,6 +59,44 @@ describe('RevisionBackend', () => {
     b.setEndpoints({ ready: ['10.0.0.1:80'], starting: [], terminating: ['10.0.0.2:80'] });
     const r = await b.reserve(new AbortController().signal);
     expect(r.tracker.dest).toBe('10.0.0.1:80');
+  });
+
+  it('sets aside a pod that refused a connection until SET_ASIDE_MS passes', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    try {
+      const b = backend(0);
+      b.setEndpoints({ ready: ['10.0.0.1:80', '10.0.0.2:80'], ...NO_STARTING });
+      b.setAside('10.0.0.1:80');
+      const signal = new AbortController().signal;
+      const picks = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        const r = await b.reserve(signal);
+        picks.add(r.tracker.dest);
+        b.release(r);
+      }
+      expect([...picks]).toEqual(['10.0.0.2:80']);
+      jest.advanceTimersByTime(SET_ASIDE_MS);
+      b.setEndpoints({ ready: ['10.0.0.1:80'], ...NO_STARTING });
+      expect((await b.reserve(signal)).tracker.dest).toBe('10.0.0.1:80');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('queues rather than use a set-aside pod, and forgets it once the slices drop it', async () => {
+    const b = backend(0);
+    b.setEndpoints({ ready: ['10.0.0.1:80'], ...NO_STARTING });
+    b.setAside('10.0.0.1:80');
+    expect(b.readyPods).toBe(0);
+    const signal = new AbortController().signal;
+    const waiting = b.reserve(signal);
+    await new Promise((r) => setImmediate(r));
+    expect(b.waiting).toBe(1);
+    // The pod leaves and comes back under the same address (a new pod): it is usable at once.
+    b.setEndpoints({ ready: [], ...NO_STARTING });
+    b.setEndpoints({ ready: ['10.0.0.1:80'], ...NO_STARTING });
+    expect((await waiting).tracker.dest).toBe('10.0.0.1:80');
+    b.close(new Error('done'));
   });
 
   it("takes a lower queue depth from the revision's annotation, never a higher one", async () => {

@@ -24,6 +24,9 @@ export interface RevisionSettings {
 
 const DEFAULT_TIMEOUT_S = 300;
 
+/** How long a pod that refused a connection gets no new requests, unless the slices drop it first. */
+export const SET_ASIDE_MS = 2000;
+
 /** ebb's own per-revision knob (Knative has none): how many requests may wait for a pod. */
 export const QUEUE_DEPTH_ANNOTATION = 'ebb.dev/queue-depth';
 
@@ -65,6 +68,8 @@ export class RevisionBackend {
   private endpoints: RevisionEndpoints = { ready: [], starting: [], terminating: [] };
   /** Starting pods that passed our probe before the slices caught up. */
   private readonly probed = new Set<string>();
+  /** Pods that refused a connection (most likely leaving before their slice says so). */
+  private readonly setAsidePods = new Map<string, NodeJS.Timeout>();
   private peers: Peers = { selfIndex: -1, count: 1 };
   /** When the revision last had no pod while a request waited: the start of a cold start. */
   lastUsed = 0;
@@ -116,10 +121,31 @@ export class RevisionBackend {
     this.endpoints = endpoints;
     const starting = new Set(endpoints.starting);
     for (const address of this.probed) if (!starting.has(address)) this.probed.delete(address);
+    const known = new Set([...endpoints.ready, ...this.probed]);
+    for (const [address, timer] of this.setAsidePods) {
+      if (known.has(address)) continue;
+      clearTimeout(timer);
+      this.setAsidePods.delete(address);
+    }
     this.prober.set(
       endpoints.starting.filter((a) => !this.probed.has(a)),
       this.settings.probe,
     );
+    this.recompute();
+  }
+
+  /**
+   * A pod refused a connection: no new requests go to it for SET_ASIDE_MS, or until the slices
+   * drop it, so a retry lands elsewhere. Its requests in flight are left alone.
+   */
+  setAside(address: string): void {
+    if (this.setAsidePods.has(address)) return;
+    const timer = setTimeout(() => {
+      this.setAsidePods.delete(address);
+      this.recompute();
+    }, SET_ASIDE_MS);
+    timer.unref();
+    this.setAsidePods.set(address, timer);
     this.recompute();
   }
 
@@ -152,11 +178,13 @@ export class RevisionBackend {
   /** Stops probing and fails whatever waits; the revision is gone. */
   close(reason: Error): void {
     this.prober.stop();
+    for (const timer of this.setAsidePods.values()) clearTimeout(timer);
+    this.setAsidePods.clear();
     this.breaker.rejectAll(reason);
   }
 
   private recompute(): void {
-    const ready = [...this.endpoints.ready, ...this.probed];
+    const ready = [...this.endpoints.ready, ...this.probed].filter((a) => !this.setAsidePods.has(a));
     const cc = this.settings.containerConcurrency;
     const assigned = assignPods(ready, this.peers.selfIndex, this.peers.count, cc);
     this.trackers.update(assigned);

@@ -146,6 +146,8 @@ describe('makeDeployment', () => {
                 resources: { requests: { cpu: '100m' } },
                 readinessProbe: { tcpSocket: { port: 8080 }, successThreshold: 1, periodSeconds: 1 },
                 terminationMessagePolicy: 'FallbackToLogsOnError',
+                // Keeps serving while the gateways see the pod leave (POD_DRAIN_SECONDS).
+                lifecycle: { preStop: { sleep: { seconds: 10 } } },
               },
             ],
           },
@@ -369,6 +371,26 @@ describe('makeDeployment', () => {
       (rev) => (rev.spec.timeoutSeconds = 45),
       (d) => d.spec?.template.spec?.terminationGracePeriodSeconds,
       45,
+    ],
+    [
+      'a request timeout shorter than the drain shortens the preStop sleep to fit the grace period',
+      (rev) => (rev.spec.timeoutSeconds = 4),
+      (d) => [d.spec?.template.spec?.terminationGracePeriodSeconds, container(d)?.lifecycle],
+      [4, { preStop: { sleep: { seconds: 4 } } }],
+    ],
+    [
+      'only the serving container drains; sidecars get no hook',
+      (rev) => {
+        rev.spec.containers = [
+          { name: 'app', image: 'ghcr.io/demo/hello:1', ports: [{ containerPort: 8888 }] },
+          { name: 'side', image: 'ghcr.io/demo/side:1' },
+        ];
+      },
+      (d) => d.spec?.template.spec?.containers.map((c) => [c.name, c.lifecycle]),
+      [
+        ['app', { preStop: { sleep: { seconds: 10 } } }],
+        ['side', undefined],
+      ],
     ],
     [
       'enableServiceLinks set on the Revision is kept',

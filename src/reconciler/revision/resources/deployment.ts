@@ -49,6 +49,15 @@ export function makeDeployment(rev: Revision, cfg: DeploymentBuildConfig): V1Dep
 
 /** Replicas at creation: the initial-scale annotation, else config-autoscaler's initial-scale.
  * After creation the autoscaler owns replicas (and applies min-scale). */
+/**
+ * Seconds a leaving pod keeps serving before its containers get SIGTERM. Knative's queue-proxy holds
+ * the user container in its preStop hook until it has drained; ebb has no sidecar, so the serving
+ * container sleeps in preStop instead, while the gateway replicas see the pod leave its
+ * EndpointSlice and stop sending it requests. Longer than that takes on a busy cluster, short
+ * enough not to keep scaled-down pods long.
+ */
+export const POD_DRAIN_SECONDS = 10;
+
 export function initialScale(rev: Revision, cfg: Pick<ClusterConfig, 'autoscaler'>): number {
   const found = findAnnotation(rev.metadata.annotations, 'initialScale');
   if (found !== undefined && /^[+-]?\d+$/.test(found.value)) return Number(found.value);
@@ -77,17 +86,17 @@ function makePodSpec(rev: Revision, cfg: DeploymentBuildConfig): V1PodSpec {
   const initDigests = new Map(
     (rev.status?.initContainerStatuses ?? []).map((s) => [s.name ?? '', s.imageDigest ?? '']),
   );
+  // Knative gives in-flight requests the whole request timeout to finish on shutdown.
+  const grace = rev.spec.timeoutSeconds ?? cfg.defaults?.revisionTimeoutSeconds;
   if (spec.containers !== undefined) {
     spec.containers = spec.containers.map((c, i) =>
-      withDigest(i === serving ? makeServingContainer(c, rev, port) : makeContainer(c, rev), digests),
+      withDigest(i === serving ? makeServingContainer(c, rev, port, grace) : makeContainer(c, rev), digests),
     );
   }
   if (spec.initContainers !== undefined) {
     spec.initContainers = spec.initContainers.map((c) => withDigest(c, initDigests));
   }
 
-  // Knative gives in-flight requests the whole request timeout to finish on shutdown.
-  const grace = rev.spec.timeoutSeconds ?? cfg.defaults?.revisionTimeoutSeconds;
   if (grace === undefined) delete spec.terminationGracePeriodSeconds;
   else spec.terminationGracePeriodSeconds = grace;
   // Without config-defaults in hand, Knative's default (no service links) applies.
@@ -130,8 +139,12 @@ function makeContainer(c: Container, rev: Revision): Container {
 
 /** The serving container also gets PORT, its single port renamed `user-port`, and probes aimed
  * at that port: the kubelet probes it directly where Knative's queue-proxy would. */
-function makeServingContainer(c: Container, rev: Revision, port: number): Container {
+function makeServingContainer(c: Container, rev: Revision, port: number, graceSeconds?: number): Container {
   const out = makeContainer(c, rev);
+  // Knative forbids lifecycle on user containers, so the hook is always ebb's own. It must end
+  // within the grace period, which also has to cover the container's own shutdown.
+  const drain = Math.min(POD_DRAIN_SECONDS, graceSeconds ?? POD_DRAIN_SECONDS);
+  if (drain > 0) out.lifecycle = { preStop: { sleep: { seconds: drain } } };
   out.env = [{ name: 'PORT', value: String(port) }, ...(out.env ?? [])];
   out.ports = [{ name: USER_PORT_NAME, containerPort: port, protocol: 'TCP' }];
   if (out.readinessProbe !== undefined) out.readinessProbe = readinessProbe(aimAt(out.readinessProbe, port));
