@@ -55,6 +55,12 @@ export interface ControllerOptions {
   identity: string;
   /** How long a parent waits for more changes of its children before reconciling. */
   coalesceMs: number;
+  /**
+   * The same for a Service, the top of the tree: its Configuration and Route change in pairs
+   * (both take up a new Revision, then both see it Ready), and a longer wait makes each pair one
+   * status write.
+   */
+  serviceCoalesceMs: number;
 }
 
 export function controllerOptions(env: NodeJS.ProcessEnv = process.env): ControllerOptions {
@@ -67,6 +73,7 @@ export function controllerOptions(env: NodeJS.ProcessEnv = process.env): Control
     leaderElect: env.LEADER_ELECT !== 'false',
     identity: env.POD_NAME ?? `${hostname()}-${String(process.pid)}`,
     coalesceMs: Number(env.COALESCE_MS ?? '50'),
+    serviceCoalesceMs: Number(env.SERVICE_COALESCE_MS ?? '250'),
   };
 }
 
@@ -213,7 +220,7 @@ export async function runController(
   const routesFor = (obj: Obj): string[] => routesByTarget.get(objectKey(obj)).map((r) => objectKey(r));
   enqueueOnChange(services, (s) => [objectKey(s)], serviceQ);
   enqueueOnChange(configurations, (c) => [objectKey(c)], configurationQ);
-  enqueueOnChange(configurations, (c) => [labelKey(c, LABELS.service)], serviceQ, options.coalesceMs);
+  enqueueOnChange(configurations, (c) => [labelKey(c, LABELS.service)], serviceQ, options.serviceCoalesceMs);
   enqueueOnChange(configurations, routesFor, routeQ, options.coalesceMs);
   enqueueOnChange(revisions, (r) => [objectKey(r)], revisionQ);
   enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.configuration)], configurationQ, options.coalesceMs);
@@ -228,9 +235,9 @@ export async function runController(
     routeQ,
     options.coalesceMs,
   );
-  enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.service)], serviceQ, options.coalesceMs);
+  enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.service)], serviceQ, options.serviceCoalesceMs);
   enqueueOnChange(routes, (r) => [objectKey(r)], routeQ);
-  enqueueOnChange(routes, (r) => [labelKey(r, LABELS.service)], serviceQ, options.coalesceMs);
+  enqueueOnChange(routes, (r) => [labelKey(r, LABELS.service)], serviceQ, options.serviceCoalesceMs);
   enqueueOnChange(podAutoscalers, (p) => [labelKey(p, LABELS.revision)], revisionQ, options.coalesceMs);
   enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], revisionQ, options.coalesceMs);
   enqueueOnChange(pods, (p) => [labelKey(p, LABELS.revision)], revisionQ, options.coalesceMs);

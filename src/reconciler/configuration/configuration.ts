@@ -41,11 +41,13 @@ export class ConfigurationReconciler {
     };
 
     let rev = this.ctx.world.revisions.get(`${namespace}/${name}`);
+    let created = false;
     if (rev === undefined) {
       // The cache may lag behind a create of ours (e.g. before a restart): AlreadyExists then
       // reads what is there, so a generation never gets two Revisions.
       try {
         rev = await this.ctx.custom.create(REVISIONS, makeRevision(cfg, this.ctx.now()));
+        created = true;
         log.info({ revision: name }, 'created revision');
         this.ctx.events.event(cfg, 'Normal', 'Created', `Created Revision ${JSON.stringify(name)}`);
       } catch (error) {
@@ -75,6 +77,9 @@ export class ConfigurationReconciler {
       }
     }
 
+    // A new generation's Revision, just created, reports nothing yet; its ADDED event brings this
+    // Configuration back within the coalescing delay, and the status written then says as much.
+    if (created && stored.status?.observedGeneration !== stored.metadata.generation) return undefined;
     const { status, events } = configurationStatus(cfg, seen, this.ctx.now());
     if (await this.ctx.status.write(CONFIGURATIONS, stored, status))
       for (const e of events) this.ctx.events.event(cfg, e.type, e.reason, e.message);

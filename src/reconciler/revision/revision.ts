@@ -36,7 +36,9 @@ export class RevisionReconciler {
     const desired = makeDeployment({ ...defaultRevision(rev, { config }), status: rev.status }, config);
     const depName = desired.metadata?.name ?? '';
     let deployment = this.ctx.world.deployments.get(`${namespace}/${depName}`);
+    let created = false;
     if (deployment === undefined) {
+      created = true;
       deployment = await this.create(
         () => this.ctx.apps.createNamespacedDeployment({ namespace, body: desired }),
         () => this.ctx.apps.readNamespacedDeployment({ namespace, name: depName }),
@@ -53,13 +55,14 @@ export class RevisionReconciler {
     }
     seen.deployment = seen.notOwned === undefined ? deployment : undefined;
 
-    if (seen.notOwned === undefined) await this.reconcilePrivateService(rev);
+    if (seen.notOwned === undefined && (await this.reconcilePrivateService(rev))) created = true;
 
     if (seen.notOwned === undefined) {
       const wantPA = makePodAutoscaler(rev, config, deployment);
       const paName = wantPA.metadata.name ?? '';
       let pa = this.ctx.world.podAutoscalers.get(`${namespace}/${paName}`);
       if (pa === undefined) {
+        created = true;
         pa = await this.create(
           () => this.ctx.custom.create(PODAUTOSCALERS, wantPA),
           () => this.ctx.custom.get<PodAutoscaler>(PODAUTOSCALERS, namespace, paName),
@@ -72,6 +75,9 @@ export class RevisionReconciler {
       if (seen.notOwned === undefined) seen.podAutoscaler = pa;
     }
 
+    // A new Revision's children, just created, report nothing yet; their ADDED events bring it back
+    // within the coalescing delay, and the status written then has something to say.
+    if (created && rev.status?.observedGeneration !== rev.metadata.generation) return undefined;
     const before = rev.status?.conditions?.find((c) => c.type === 'Ready');
     const status = revisionStatus(rev, seen, this.ctx.now());
     if (await this.ctx.status.write(REVISIONS, rev, status)) {
@@ -89,8 +95,9 @@ export class RevisionReconciler {
     return undefined;
   }
 
-  /** Creates `<rev>-private` when missing; puts back its selector and ports if someone changed them. */
-  private async reconcilePrivateService(rev: Revision): Promise<void> {
+  /** Creates `<rev>-private` when missing (then true); puts back its selector and ports if someone
+   * changed them. */
+  private async reconcilePrivateService(rev: Revision): Promise<boolean> {
     const namespace = rev.metadata.namespace ?? '';
     const want = makePrivateService(rev);
     const name = want.metadata?.name ?? '';
@@ -100,18 +107,19 @@ export class RevisionReconciler {
         () => this.ctx.core.createNamespacedService({ namespace, body: want }),
         () => this.ctx.core.readNamespacedService({ namespace, name }),
       );
-      return;
+      return true;
     }
-    if (!isControlledBy(have, rev)) return;
+    if (!isControlledBy(have, rev)) return false;
     const spec = have.spec ?? {};
     const wantSpec = want.spec ?? {};
     if (isDeepStrictEqual(spec.selector, wantSpec.selector) && isDeepStrictEqual(spec.ports, wantSpec.ports))
-      return;
+      return false;
     const body = structuredClone(have);
     body.spec ??= {};
     body.spec.selector = wantSpec.selector;
     body.spec.ports = wantSpec.ports;
     await this.ctx.core.replaceNamespacedService({ namespace, name, body });
+    return false;
   }
 
   /** Creates, or on AlreadyExists (a create lost in a crash, a stale cache) reads what is there. */

@@ -32,9 +32,11 @@ export class ServiceReconciler {
     if (cached === undefined || cached.metadata.deletionTimestamp != null) return undefined;
     const svc = this.ctx.status.fresh(SERVING_SERVICES, cached);
     const children: ServiceChildren = {};
+    let created = false;
 
     const existingCfg = this.ctx.world.configurations.get(key);
     const cfg = await this.ensure(svc, CONFIGURATIONS, existingCfg, makeConfiguration(svc, existingCfg));
+    created ||= existingCfg === undefined && cfg !== 'not-owned';
     if (cfg === 'not-owned') children.configurationNotOwned = true;
     else children.configuration = cfg;
 
@@ -57,7 +59,11 @@ export class ServiceReconciler {
         : await this.ensure(svc, ROUTES, existingRoute, makeRoute(svc));
     if (route === 'not-owned') children.routeNotOwned = true;
     else children.route = route;
+    created ||= existingRoute === undefined && route !== 'not-owned';
 
+    // A new Service's children, just created, have nothing to report yet, and their ADDED events
+    // bring it back within the coalescing delay: the status written then says all this one would.
+    if (created && svc.status?.observedGeneration !== svc.metadata.generation) return undefined;
     await this.ctx.status.write(SERVING_SERVICES, svc, serviceStatus(svc, children, this.ctx.now()));
     return undefined;
   }
