@@ -11,6 +11,7 @@ import { NODE_SERVICES, startNodeServices } from './node-services.ts';
 import { binary, STATE_DIR } from './paths.ts';
 import { listSandboxNamespaces, removeNetns } from './agent/sandbox.ts';
 import { ensurePki } from './pki.ts';
+import { portConflicts } from './ports.ts';
 import { sh, succeeds } from './shell.ts';
 import { APISERVER_URL, BRIDGE_IP, KUBERNETES_SERVICE_IP, NODE_NAME, PORTS } from './topology.ts';
 
@@ -50,6 +51,16 @@ async function preflight(): Promise<void> {
     say(`installing ${missing.join(', ')} with apt-get`);
     await sh('apt-get', ['update', '-qq']);
     await sh('apt-get', ['install', '-y', '-qq', ...missing]);
+  }
+  const stopped = [];
+  for (const name of [...CONTROL_PLANE, ...NODE_SERVICES])
+    if ((await daemons.pid(name)) === undefined) stopped.push(name);
+  const conflicts = portConflicts(await sh('ss', ['-Hltnp']), stopped);
+  if (conflicts.length > 0) {
+    const lines = conflicts.map((c) => `  port ${c.port} (for ${c.daemon}) is held by ${c.holder}`);
+    throw new Error(
+      `ports the local cluster needs are in use:\n${lines.join('\n')}\nStop what holds them (another Kubernetes, e.g. kind, k3s or minikube, often does), or run \`npm run cluster:down\` if it is a half-stopped ebb cluster, then try again.`,
+    );
   }
 }
 

@@ -67,14 +67,26 @@ async function target(): Promise<Target> {
   return { kubeconfig: local, local: true, kubectl };
 }
 
+/** The helm the local cluster builds, or else one on PATH (a user's own cluster needs no build). */
 async function helm(): Promise<string> {
   const path = binary('helm');
-  if (!(await pathExists(path))) {
-    throw new Failure(
-      `helm is not built (no ${path}): run \`npm run cluster:build\`, which builds it with the local cluster's other binaries.`,
-    );
-  }
-  return path;
+  if (await pathExists(path)) return path;
+  if (await onPath('helm')) return 'helm';
+  throw new Failure(
+    `no helm: neither ${path} (built by \`npm run cluster:build\` with the local cluster's other binaries) nor helm on PATH. Install helm 3.8+ or run \`npm run cluster:build\`.`,
+  );
+}
+
+function onPath(command: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(command, ['version'], { stdio: 'ignore' });
+    child.on('error', () => {
+      resolve(false);
+    });
+    child.on('exit', (code) => {
+      resolve(code === 0);
+    });
+  });
 }
 
 function kubeConfig(t: Target): KubeConfig {
@@ -223,7 +235,7 @@ async function uninstall(): Promise<void> {
     }
   }
   say(
-    "done. The CRDs stay installed, as Helm never deletes a chart's crds/ (that would delete every Knative object in the cluster); to remove them and those objects: kubectl delete -f crds/",
+    'done. The CRDs stay installed (the chart marks them helm.sh/resource-policy: keep, as deleting them would delete every Knative object in the cluster); to remove them and those objects: kubectl delete -f crds/',
   );
 }
 

@@ -18,6 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
+import { CONFIG_FILE, configManifest, renderChart } from '../cluster/config-manifests.ts';
 import { binary, pathExists } from '../cluster/paths.ts';
 import { LOCAL_IMAGE, NAMESPACE } from '../cluster/release.ts';
 
@@ -255,6 +256,31 @@ describe('the ebb chart', () => {
     expect(images).toEqual(Array(4).fill('dev.local/ebb:dev'));
     const domain = ofKind<V1ConfigMap>(local, 'ConfigMap').find((c) => c.metadata.name === 'config-domain');
     expect(domain?.data).toEqual({ 'example.com': '' });
+  });
+
+  it('is what config/ebb.yaml holds for `kubectl apply -f config/` (`npm run generate:config` rewrites it)', async () => {
+    const file = await readFile(CONFIG_FILE, 'utf8');
+    expect(file).toBe(configManifest(await renderChart()));
+    const kinds = parseAllDocuments(file).map((d) => (d.toJS() as Manifest | null)?.kind);
+    // The namespace first, before anything that lives in it.
+    expect(kinds[0]).toBe('Namespace');
+    expect(kinds.filter((k) => k === 'CustomResourceDefinition')).toHaveLength(5);
+  });
+
+  it('upgrades the CRDs with the chart and keeps them on uninstall, unless crds.install is false', async () => {
+    const crds = ofKind<Manifest & { metadata: { annotations?: Record<string, string> } }>(
+      rendered,
+      'CustomResourceDefinition',
+    );
+    expect(crds.map((c) => c.metadata.name).sort()).toEqual([
+      'configurations.serving.knative.dev',
+      'podautoscalers.autoscaling.internal.ebb.dev',
+      'revisions.serving.knative.dev',
+      'routes.serving.knative.dev',
+      'services.serving.knative.dev',
+    ]);
+    for (const crd of crds) expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+    expect(ofKind(await template('--set', 'crds.install=false'), 'CustomResourceDefinition')).toEqual([]);
   });
 
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { CRD_DIRS, renderCrds } from './crds.ts';
+import { CHART_CRD_DIR, CRD_DIR, renderCrds } from './crds.ts';
 
 interface Crd {
   spec: {
@@ -39,11 +39,15 @@ function structuralProblems(schema: unknown, path: string): string[] {
 describe('CRDs', () => {
   const rendered = renderCrds();
 
-  it.each(CRD_DIRS)('are committed in %s exactly as `npm run generate` writes them', async (dir) => {
+  it.each([
+    [CRD_DIR, 'plain'],
+    [CHART_CRD_DIR, 'chart'],
+  ] as const)('are committed in %s exactly as `npm run generate` writes them', async (dir, target) => {
     const url = new URL(`../../${dir}`, import.meta.url);
+    const files = renderCrds(target);
     const committed = (await readdir(url)).filter((f) => f.endsWith('.yaml')).sort();
-    expect(committed).toEqual([...rendered.keys()].sort());
-    for (const [name, text] of rendered) {
+    expect(committed).toEqual([...files.keys()].sort());
+    for (const [name, text] of files) {
       expect(await readFile(new URL(name, url), 'utf8')).toBe(text);
     }
   });

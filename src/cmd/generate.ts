@@ -1,11 +1,13 @@
 // Writes the generated files from their sources of truth: the CRDs, into crds/ (applied with
-// kubectl, shipped in the image) and into the Helm chart's charts/ebb/crds/, which Helm installs
-// before the templates. Helm does not follow a path outside the chart, hence two identical copies.
+// kubectl, shipped in the image) and into the Helm chart's templates/crds/, where `helm upgrade`
+// updates them (Helm reads nothing outside the chart, hence two renderings of the same CRDs).
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { CRD_DIRS, renderCrds } from '../apis/crds.ts';
+import { CHART_CRD_DIR, CRD_DIR, renderCrds } from '../apis/crds.ts';
 
-const files = renderCrds();
-for (const dir of CRD_DIRS) {
+for (const [dir, files] of [
+  [CRD_DIR, renderCrds('plain')],
+  [CHART_CRD_DIR, renderCrds('chart')],
+] as const) {
   const url = new URL(`../../${dir}`, import.meta.url);
   await mkdir(url, { recursive: true });
   for (const name of await readdir(url)) {

@@ -1,0 +1,177 @@
+// The ebb release as a user drives it with Helm: `helm upgrade` to a newer chart version rolls
+// every component while a Service keeps answering, and `helm uninstall` (npm run undeploy) leaves
+// nothing of ebb but its CRDs, kept with the Knative objects in them; installing again takes those
+// objects up where they were. Disruptive: it upgrades, removes and reinstalls ebb itself, so it
+// runs after the other suites, and it leaves ebb installed as `npm run deploy` does.
+import {
+  AdmissionregistrationV1Api,
+  ApiextensionsV1Api,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile, spawnSync } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Service } from '../../src/apis/serving/v1/service-types.ts';
+import { CustomResources, SERVING_SERVICES } from '../../src/controller/kube.ts';
+import { binary } from '../cluster/paths.ts';
+import { installArgs, NAMESPACE, RELEASE } from '../cluster/release.ts';
+import { gateway, Load, send, type Gateway } from './dataplane-client.ts';
+import { apps, core, createNamespace, deleteNamespace, eventually, kc, kubeconfig } from './kube.ts';
+
+const run = promisify(execFile);
+const CHART = fileURLToPath(new URL('../../charts/ebb', import.meta.url));
+const DEPLOY = fileURLToPath(new URL('../cluster/deploy.ts', import.meta.url));
+const INSTANCE = `app.kubernetes.io/instance=${RELEASE}`;
+const custom = new CustomResources(kc);
+const CRDS = [
+  'configurations.serving.knative.dev',
+  'podautoscalers.autoscaling.internal.ebb.dev',
+  'revisions.serving.knative.dev',
+  'routes.serving.knative.dev',
+  'services.serving.knative.dev',
+];
+let ns = '';
+let host = '';
+let gw: Gateway | undefined;
+
+/** `npm run deploy` or `npm run undeploy`, as a user runs them; their output stays on the terminal. */
+function deploy(command: 'install' | 'uninstall'): number {
+  const result = spawnSync(process.execPath, [DEPLOY, command], {
+    stdio: 'inherit',
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+  });
+  return result.status ?? 1;
+}
+
+async function installed(): Promise<boolean> {
+  const list = await apps.listNamespacedDeployment({ namespace: NAMESPACE, labelSelector: INSTANCE });
+  return list.items.length > 0;
+}
+
+async function readyHost(name: string): Promise<string> {
+  return eventually(
+    `Service ${ns}/${name} Ready`,
+    async () => {
+      const s = await custom.get<Service>(SERVING_SERVICES, ns, name);
+      const ready = s.status?.conditions?.find((c) => c.type === 'Ready');
+      const current = s.status?.observedGeneration === s.metadata.generation;
+      return current && ready?.status === 'True' && s.status?.url !== undefined
+        ? new URL(s.status.url).host
+        : undefined;
+    },
+    120_000,
+  );
+}
+
+beforeAll(async () => {
+  ns = await createNamespace('release');
+  await custom.create(SERVING_SERVICES, {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name: 'steady', namespace: ns },
+    spec: {
+      template: {
+        metadata: { annotations: { 'autoscaling.knative.dev/min-scale': '1' } },
+        spec: { containers: [{ image: 'dev.local/autoscale' }] },
+      },
+    },
+  } satisfies Service);
+  host = await readyHost('steady');
+});
+
+afterAll(async () => {
+  gw?.agent.destroy();
+  // Whatever happened above, leave ebb installed from this checkout for what runs next.
+  if (!(await installed().catch(() => false))) deploy('install');
+  await deleteNamespace(ns);
+});
+
+describe('the ebb release', () => {
+  it('upgrades to a newer chart version, rolling every component, while a Service keeps answering', async () => {
+    // A newer chart: this one with the next patch version and a value that changes every pod.
+    const dir = await mkdtemp(join(tmpdir(), 'ebb-chart-'));
+    try {
+      const chart = join(dir, 'ebb');
+      await cp(CHART, chart, { recursive: true });
+      const meta = await readFile(join(chart, 'Chart.yaml'), 'utf8');
+      const next = '0.1.1-e2e';
+      await writeFile(join(chart, 'Chart.yaml'), meta.replace(/^version: .*$/m, `version: ${next}`));
+      const current = await apps.readNamespacedDeployment({ namespace: NAMESPACE, name: 'ebb-controller' });
+      const image = current.spec?.template.spec?.containers[0]?.image ?? '';
+      const tag = image.slice(image.lastIndexOf(':') + 1);
+
+      gw = await gateway('ebb-gateway', 32);
+      const load = new Load(gw, host, '/?sleep=20', 4);
+      await new Promise((r) => setTimeout(r, 1000));
+      await run(
+        binary('helm'),
+        installArgs(chart, ['--set', `image.tag=${tag}`, '--set-string', 'podLabels.ebb-e2e/upgraded=yes']),
+        { env: { ...process.env, KUBECONFIG: kubeconfig }, maxBuffer: 16 * 1024 * 1024 },
+      );
+      // helm --wait returned: every Deployment rolled to the new pods, all ready.
+      const deployments = await apps.listNamespacedDeployment({
+        namespace: NAMESPACE,
+        labelSelector: INSTANCE,
+      });
+      expect(
+        deployments.items.map((d) => [
+          d.metadata?.name,
+          d.metadata?.labels?.['helm.sh/chart'],
+          d.spec?.template.metadata?.labels?.['ebb-e2e/upgraded'],
+          d.status?.updatedReplicas === d.status?.replicas,
+        ]),
+      ).toEqual(
+        ['ebb-autoscaler', 'ebb-controller', 'ebb-gateway', 'ebb-webhook'].map((n) => [
+          n,
+          `ebb-${next}`,
+          'yes',
+          true,
+        ]),
+      );
+      await new Promise((r) => setTimeout(r, 2000));
+      const tally = await load.stop();
+      expect(tally.total).toBeGreaterThan(0);
+      expect({ failed: tally.failed, failures: tally.failures.slice(0, 5) }).toEqual({
+        failed: 0,
+        failures: [],
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('uninstalls to nothing but the kept CRDs and the Knative objects in them, and installs again over them', async () => {
+    expect(deploy('uninstall')).toBe(0);
+
+    await expect(core.readNamespace({ name: NAMESPACE })).rejects.toMatchObject({ code: 404 });
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+    const leftovers = [
+      ...(await rbac.listClusterRole({ labelSelector: INSTANCE })).items,
+      ...(await rbac.listClusterRoleBinding({ labelSelector: INSTANCE })).items,
+      ...(await admission.listMutatingWebhookConfiguration({ labelSelector: INSTANCE })).items,
+      ...(await admission.listValidatingWebhookConfiguration({ labelSelector: INSTANCE })).items,
+    ].map((o) => o.metadata?.name);
+    expect(leftovers).toEqual([]);
+    const crds = await kc.makeApiClient(ApiextensionsV1Api).listCustomResourceDefinition();
+    const ours = crds.items.map((c) => c.metadata?.name ?? '').filter((n) => CRDS.includes(n));
+    expect(ours.sort()).toEqual(CRDS);
+    // The user's Service is still there, with its revision; only ebb is gone.
+    const steady = await custom.get<Service>(SERVING_SERVICES, ns, 'steady');
+    expect(steady.status?.latestReadyRevisionName).toBe('steady-00001');
+
+    expect(deploy('install')).toBe(0);
+    expect(await readyHost('steady')).toBe(host);
+    gw?.agent.destroy();
+    gw = await gateway('ebb-gateway', 4);
+    const answer = await eventually('steady to answer through the new gateway', async () => {
+      const a = await send(gw as Gateway, host, '/?sleep=0', 10_000);
+      return a.status === 200 ? a : undefined;
+    });
+    expect(answer.status).toBe(200);
+  }, 300_000);
+});
