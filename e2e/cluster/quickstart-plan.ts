@@ -7,7 +7,7 @@ import { z } from 'zod';
 export const QUICKSTART_NAMESPACE = 'default';
 /** Knative's published hello world, for clusters that do not have the local image table. */
 export const PUBLIC_HELLO_IMAGE = 'ghcr.io/knative/helloworld-go:latest';
-/** Knative's shortest stable window: the pods go about 6 s after the last request, not 60 s. */
+/** Knative's shortest stable window: the revision goes inactive 6 s after its last request, not 60 s. */
 export const QUICKSTART_WINDOW = '6s';
 const WINDOW_ANNOTATION = 'autoscaling.knative.dev/window';
 
@@ -116,7 +116,7 @@ export type HelloService = z.infer<typeof Sample>;
 
 /**
  * The hello world sample as the quickstart applies it: in `default`, with Knative's shortest stable
- * window so that scale to zero shows in well under a minute, and on another cluster with Knative's
+ * window so that scale to zero shows in under a minute, and on another cluster with Knative's
  * published image instead of the local cluster's `dev.local/helloworld`.
  */
 export function helloWorldService(sampleYaml: string, remote: boolean): HelloService {

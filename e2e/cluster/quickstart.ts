@@ -162,7 +162,7 @@ async function applyHello(cluster: Cluster): Promise<HelloService> {
   step(3, 'the hello world sample (config/samples/helloworld.yaml)');
   const service = helloWorldService(await readFile(SAMPLE, 'utf8'), !cluster.local);
   say(
-    `applying Service ${QUICKSTART_NAMESPACE}/${service.metadata.name} with autoscaling.knative.dev/window: ${QUICKSTART_WINDOW}, so that it scales to zero in well under a minute`,
+    `applying Service ${QUICKSTART_NAMESPACE}/${service.metadata.name} with autoscaling.knative.dev/window: ${QUICKSTART_WINDOW}, so that it scales to zero about 40 s after its last request rather than 90 s`,
   );
   const [kubectl = 'kubectl', ...args] = cluster.kubectl;
   const code = await run(kubectl, [...args, 'apply', '-f', '-'], process.env, JSON.stringify(service));
@@ -423,7 +423,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
     step(5, 'scale to zero, then a request from zero');
     say(
-      `no traffic now: the autoscaler removes the last pod after the ${QUICKSTART_WINDOW} window and the scale-to-zero grace period`,
+      `no traffic now: the revision goes inactive after its ${QUICKSTART_WINDOW} window and loses its last pod after the scale-to-zero grace period (30 s by default), which then drains for 10 s`,
     );
     const seconds = await waitZero(cluster, ready.revision);
     say(`scaled to zero ${seconds.toFixed(0)} s after the last request`);

@@ -72,6 +72,22 @@ describe('WorkQueue', () => {
     expect(q.length).toBe(1);
   });
 
+  it('keeps the earliest of several delayed adds of a key: a long timeout never hides a short requeue', async () => {
+    const q = new WorkQueue();
+    q.addAfter('k', 600_000);
+    q.addAfter('k', 30_000);
+    q.addAfter('k', 45_000);
+    await jest.advanceTimersByTimeAsync(29_999);
+    expect(q.length).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(q.length).toBe(1);
+    expect(await q.get()).toBe('k');
+    q.done('k');
+    // Nothing else of the key stays pending: the 600 s and 45 s adds were folded into the first.
+    await jest.advanceTimersByTimeAsync(600_000);
+    expect(q.length).toBe(0);
+  });
+
   it('retries a failing reconcile until it succeeds, reporting each outcome', async () => {
     const q = new WorkQueue({ baseDelayMs: 100 });
     const outcomes: ReconcileOutcome[] = [];

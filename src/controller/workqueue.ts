@@ -30,7 +30,7 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly delayed = new Map<string, NodeJS.Timeout>();
+  private readonly delayed = new Map<string, { timer: NodeJS.Timeout; at: number }>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
@@ -62,20 +62,29 @@ export class WorkQueue {
     this.onDepth?.(this.queue.length);
   }
 
-  /** Adds the key after `delayMs`; an earlier pending delayed add of the same key wins. */
+  /**
+   * Adds the key after `delayMs`. A key waits for one delayed add at a time, the one due first (as
+   * client-go's delaying queue does): a later deadline never postpones an earlier one, so a long
+   * timeout pending for a key cannot hide a short requeue asked for since.
+   */
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
     if (delayMs <= 0) {
       this.add(key);
       return;
     }
-    if (this.delayed.has(key)) return;
+    const at = Date.now() + delayMs;
+    const pending = this.delayed.get(key);
+    if (pending !== undefined) {
+      if (pending.at <= at) return;
+      clearTimeout(pending.timer);
+    }
     const timer = setTimeout(() => {
       this.delayed.delete(key);
       this.add(key);
     }, delayMs);
     timer.unref();
-    this.delayed.set(key, timer);
+    this.delayed.set(key, { timer, at });
   }
 
   /** Retries a failed key with exponential back-off: base, 2×base, 4×base, ... up to max. */
@@ -120,7 +129,7 @@ export class WorkQueue {
 
   shutDown(): void {
     this.shuttingDown = true;
-    for (const timer of this.delayed.values()) clearTimeout(timer);
+    for (const { timer } of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
     for (const waiter of this.waiters.splice(0)) waiter(undefined);
   }
