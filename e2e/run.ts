@@ -1,10 +1,14 @@
 // `npm run test:e2e`: brings the local cluster up (or reuses it), installs ebb with `npm run deploy`,
-// runs the end-to-end suites, and
-// on failure prints the cluster's events and the tail of every component log.
+// runs the end-to-end suites, and on failure prints the cluster's events and the tail of every
+// component log. EBB_E2E_CLUSTER picks the cluster:
+//   local (default)  the local cluster, brought up and torn down here;
+//   current          the cluster KUBECONFIG names (kind in .github/workflows/e2e-kind.yaml), left
+//                    as it is; ebb is installed with EBB_E2E_HELM_ARGS (its image), and the suites
+//                    that restart or inspect the local cluster's own daemons are left out.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { binary, STATE_DIR } from './cluster/paths.ts';
+import { STATE_DIR, tool } from './cluster/paths.ts';
 
 const node = process.execPath;
 const cluster = new URL('./cluster/cluster.ts', import.meta.url).pathname;
@@ -16,17 +20,17 @@ function step(args: string[], env: NodeJS.ProcessEnv = process.env): number {
   return spawnSync(args[0] ?? '', args.slice(1), { stdio: 'inherit', env }).status ?? 1;
 }
 
-function dump(): void {
-  const kubeconfig = join(STATE_DIR, 'admin.kubeconfig');
+function dump(kubeconfig: string, local: boolean): void {
+  const kubectl = (...args: string[]) =>
+    spawnSync(tool('kubectl'), ['--kubeconfig', kubeconfig, ...args], { stdio: 'inherit' });
   process.stderr.write('\n===== cluster events =====\n');
-  spawnSync(
-    binary('kubectl'),
-    ['--kubeconfig', kubeconfig, 'get', 'events', '-A', '--sort-by=.lastTimestamp'],
-    { stdio: 'inherit' },
-  );
-  spawnSync(binary('kubectl'), ['--kubeconfig', kubeconfig, 'get', 'pods', '-A', '-o', 'wide'], {
-    stdio: 'inherit',
-  });
+  kubectl('get', 'events', '-A', '--sort-by=.lastTimestamp');
+  kubectl('get', 'pods', '-A', '-o', 'wide');
+  for (const component of ['controller', 'webhook', 'gateway', 'autoscaler']) {
+    process.stderr.write(`\n===== ebb-${component} (last 40 lines) =====\n`);
+    kubectl('-n', 'ebb-system', 'logs', `deploy/ebb-${component}`, '--tail=40');
+  }
+  if (!local) return;
   const logs = join(STATE_DIR, 'logs');
   for (const file of readdirSync(logs, { withFileTypes: true })) {
     if (!file.isFile()) continue;
@@ -36,33 +40,53 @@ function dump(): void {
 }
 
 const extra = process.argv.slice(2);
+const mode = process.env.EBB_E2E_CLUSTER ?? 'local';
+if (mode !== 'local' && mode !== 'current') {
+  process.stderr.write(`EBB_E2E_CLUSTER=${mode}: want local or current\n`);
+  process.exit(2);
+}
+const local = mode === 'local';
+const kubeconfig = local ? join(STATE_DIR, 'admin.kubeconfig') : process.env.KUBECONFIG;
+if (kubeconfig === undefined || kubeconfig === '') {
+  process.stderr.write('EBB_E2E_CLUSTER=current needs KUBECONFIG naming the cluster to test\n');
+  process.exit(2);
+}
+const env = { ...process.env, KUBECONFIG: kubeconfig };
+// The local cluster's own suites: its daemons, its node agent, its teardown.
+const localOnly = local ? 'teardown' : 'teardown|cluster.test|informer-restart';
 const jestRun = (args: string[]) =>
-  step([
-    node,
-    '--experimental-vm-modules',
-    '--no-warnings=ExperimentalWarning',
-    jest,
-    '-c',
-    config,
-    '--runInBand',
-    ...args,
-  ]);
+  step(
+    [
+      node,
+      '--experimental-vm-modules',
+      '--no-warnings=ExperimentalWarning',
+      jest,
+      '-c',
+      config,
+      '--runInBand',
+      ...args,
+    ],
+    env,
+  );
 
-let code = step([node, cluster, 'up']);
+let code = local ? step([node, cluster, 'up']) : 0;
 // ebb itself, installed from this checkout by its chart, as users install it.
-if (code === 0)
-  code = step([node, deploy, 'install'], { ...process.env, KUBECONFIG: join(STATE_DIR, 'admin.kubeconfig') });
+if (code === 0) {
+  const helmArgs = (process.env.EBB_E2E_HELM_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+  code = step([node, deploy, 'install', ...(local ? [] : helmArgs)], env);
+}
 if (code === 0) {
   // Patterns first: jest's array options would swallow positional arguments that follow them.
-  code = jestRun([...extra, '--testPathIgnorePatterns=teardown|disruptive']);
+  code = jestRun([...extra, `--testPathIgnorePatterns=${localOnly}|disruptive`]);
   // Suites that restart cluster components run after the others, so they cannot disturb them.
-  if (code === 0 && extra.length === 0) code = jestRun(['disruptive']);
-  if (code !== 0) dump();
+  if (code === 0 && extra.length === 0)
+    code = jestRun(local ? ['disruptive'] : ['disruptive', `--testPathIgnorePatterns=${localOnly}`]);
+  if (code !== 0) dump(kubeconfig, local);
 } else {
-  dump();
+  dump(kubeconfig, local);
 }
-// Set EBB_KEEP_CLUSTER=1 to leave the cluster up after the suites, for debugging.
-if (process.env.EBB_KEEP_CLUSTER !== '1') {
+// Set EBB_KEEP_CLUSTER=1 to leave the local cluster up after the suites, for debugging.
+if (local && process.env.EBB_KEEP_CLUSTER !== '1') {
   const teardown = jestRun(['teardown']);
   if (code === 0) code = teardown;
 }

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { binary, pathExists } from './paths.ts';
+import { tool } from './paths.ts';
 import { NAMESPACE, RELEASE } from './release.ts';
 
 export const CHART = fileURLToPath(new URL('../../charts/ebb', import.meta.url));
@@ -33,10 +33,7 @@ export function configManifest(rendered: string): string {
 
 /** What the chart renders with its defaults, as `helm install ebb -n ebb-system` would apply it. */
 export async function renderChart(): Promise<string> {
-  const helm = binary('helm');
-  if (!(await pathExists(helm))) {
-    throw new Error(`helm is not built (no ${helm}): run \`npm run cluster:build\` first`);
-  }
+  const helm = tool('helm');
   const { stdout } = await run(helm, ['template', RELEASE, CHART, '--namespace', NAMESPACE], {
     maxBuffer: 16 * 1024 * 1024,
   });

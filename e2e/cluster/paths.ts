@@ -1,5 +1,6 @@
 // Where the local cluster keeps its binaries, state and logs: one directory, default
 // ~/.cache/ebb, overridable with EBB_CACHE_DIR.
+import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,12 @@ export type Binary = (typeof BINARIES)[number];
 
 export function binary(name: Binary): string {
   return join(BIN_DIR, name);
+}
+
+/** The local cluster's build of a client tool when there is one, else the tool on PATH (on a
+ * cluster the suites did not build, such as kind in CI). */
+export function tool(name: 'kubectl' | 'helm'): string {
+  return existsSync(binary(name)) ? binary(name) : name;
 }
 
 export async function pathExists(path: string): Promise<boolean> {

@@ -1,7 +1,9 @@
 // The Helm chart as `helm template` renders it: lint-clean, every pod locked down (non-root,
-// read-only root filesystem, no capabilities), one ServiceAccount per component, no wildcard RBAC,
-// and webhooks that fail closed for the Knative kinds. It needs the helm that `npm run cluster:up`
-// builds but no running cluster; it lives here because the unit suite runs before that build.
+// read-only root filesystem, no capabilities) and spread over nodes and zones, one ServiceAccount per
+// component, no wildcard RBAC, webhooks that fail closed for the Knative kinds, and the optional
+// ServiceMonitor and Grafana dashboard wired to the metrics ebb really serves. It needs the helm
+// that `npm run cluster:up` builds but no running cluster; it lives here because the unit suite
+// runs before that build.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type {
   V1ClusterRole,
@@ -11,6 +13,7 @@ import type {
   V1MutatingWebhookConfiguration,
   V1PodSpec,
   V1Role,
+  V1Service,
   V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
@@ -19,12 +22,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
 import { CONFIG_FILE, configManifest, renderChart } from '../cluster/config-manifests.ts';
-import { binary, pathExists } from '../cluster/paths.ts';
+import { tool } from '../cluster/paths.ts';
 import { LOCAL_IMAGE, NAMESPACE } from '../cluster/release.ts';
+import { queryParts, registeredMetrics, seriesNames, type RegisteredMetric } from './prometheus-metrics.ts';
 
 const run = promisify(execFile);
 const chart = fileURLToPath(new URL('../../charts/ebb', import.meta.url));
-const helm = binary('helm');
+const source = fileURLToPath(new URL('../../src', import.meta.url));
+const helm = tool('helm');
 
 interface Manifest {
   apiVersion: string;
@@ -45,13 +50,36 @@ function ofKind<T>(manifests: Manifest[], kind: string): (T & Manifest)[] {
   return manifests.filter((m) => m.kind === kind) as (T & Manifest)[];
 }
 
+/** The fields of a Prometheus Operator ServiceMonitor the chart sets. */
+interface ServiceMonitor {
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    namespaceSelector?: { matchNames?: string[] };
+    endpoints: { port: string; path?: string; interval?: string }[];
+  };
+}
+
+/** The parts of a Grafana dashboard the chart's test reads. */
+interface Dashboard {
+  templating: { list: { name: string; type: string; definition?: string }[] };
+  panels: {
+    title: string;
+    datasource?: { uid?: string };
+    targets: { expr: string; datasource?: { uid?: string } }[];
+  }[];
+}
+
 let rendered: Manifest[];
 
 beforeAll(async () => {
-  if (!(await pathExists(helm))) {
-    throw new Error(`helm is not built (no ${helm}): run \`npm run cluster:build\` first`);
+  try {
+    rendered = await template();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new Error("no helm: neither the local cluster's build (`npm run cluster:build`) nor helm on PATH", {
+      cause: error,
+    });
   }
-  rendered = await template();
 });
 
 /** A container's effective security settings: its own, else the pod's. */
@@ -283,6 +311,189 @@ describe('the ebb chart', () => {
     expect(ofKind(await template('--set', 'crds.install=false'), 'CustomResourceDefinition')).toEqual([]);
   });
 
+  it("spreads each component's own pods across nodes and zones, without ever blocking scheduling", () => {
+    const deployments = ofKind<V1Deployment>(rendered, 'Deployment');
+    expect(deployments).toHaveLength(4);
+    for (const d of deployments) {
+      const own = d.spec?.selector.matchLabels;
+      const constraints = d.spec?.template.spec?.topologySpreadConstraints ?? [];
+      expect({ deployment: d.metadata.name, constraints }).toEqual({
+        deployment: d.metadata.name,
+        constraints: [
+          {
+            topologyKey: 'kubernetes.io/hostname',
+            maxSkew: 1,
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: { matchLabels: own },
+          },
+          {
+            topologyKey: 'topology.kubernetes.io/zone',
+            maxSkew: 1,
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: { matchLabels: own },
+          },
+        ],
+      });
+      // Its own pods, and no other component's: each component spreads independently.
+      for (const other of deployments) {
+        const selects = Object.entries(own ?? {}).every(
+          ([k, v]) => other.spec?.template.metadata?.labels?.[k] === v,
+        );
+        expect([d.metadata.name, other.metadata.name, selects]).toEqual([
+          d.metadata.name,
+          other.metadata.name,
+          other === d,
+        ]);
+      }
+    }
+  });
+
+  it('takes a list of spread constraints whole, filling in each component as the selector, and none from []', async () => {
+    const spread = (ms: Manifest[]) =>
+      ofKind<V1Deployment>(ms, 'Deployment').map((d) => [
+        d.metadata.name,
+        d.spec?.template.spec?.topologySpreadConstraints,
+      ]);
+    expect(spread(await template('--set-json', 'topologySpreadConstraints=[]'))).toEqual([
+      ['ebb-autoscaler', undefined],
+      ['ebb-controller', undefined],
+      ['ebb-gateway', undefined],
+      ['ebb-webhook', undefined],
+    ]);
+    const custom = await template(
+      '--set-json',
+      'topologySpreadConstraints=[{"topologyKey":"kubernetes.io/hostname","maxSkew":1,"whenUnsatisfiable":"DoNotSchedule"}]',
+    );
+    for (const d of ofKind<V1Deployment>(custom, 'Deployment')) {
+      expect(d.spec?.template.spec?.topologySpreadConstraints).toEqual([
+        {
+          topologyKey: 'kubernetes.io/hostname',
+          maxSkew: 1,
+          whenUnsatisfiable: 'DoNotSchedule',
+          labelSelector: { matchLabels: d.spec?.selector.matchLabels },
+        },
+      ]);
+    }
+  });
+
+  it('renders no ServiceMonitor, metrics Service or dashboard unless asked', () => {
+    expect(ofKind(rendered, 'ServiceMonitor')).toEqual([]);
+    expect(ofKind(rendered, 'Service').map((s) => s.metadata.name)).not.toContain('ebb-metrics');
+    expect(
+      ofKind<V1ConfigMap>(rendered, 'ConfigMap').filter(
+        (c) => c.metadata.labels?.grafana_dashboard !== undefined,
+      ),
+    ).toEqual([]);
+  });
+
+  it("scrapes every component's metrics port through the ServiceMonitor's own headless Service", async () => {
+    const ms = await template(
+      '--set',
+      'metrics.serviceMonitor.enabled=true',
+      '--set',
+      'metrics.serviceMonitor.labels.release=prometheus',
+    );
+    const monitors = ofKind<ServiceMonitor>(ms, 'ServiceMonitor');
+    expect(monitors).toHaveLength(1);
+    const [monitor] = monitors;
+    if (monitor === undefined) return;
+    expect(monitor.metadata.labels?.release).toBe('prometheus');
+    expect(monitor.spec.endpoints.map((e) => [e.port, e.path, e.interval])).toEqual([
+      ['metrics', '/metrics', '30s'],
+    ]);
+    const namespaces = monitor.spec.namespaceSelector?.matchNames ?? [monitor.metadata.namespace];
+    const services = ofKind<V1Service>(ms, 'Service').filter(
+      (s) =>
+        namespaces.includes(s.metadata.namespace) &&
+        Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => s.metadata.labels?.[k] === v),
+    );
+    expect(services.map((s) => s.metadata.name)).toEqual(['ebb-metrics']);
+    const deployments = ofKind<V1Deployment>(ms, 'Deployment');
+    const scraped = new Set<string>();
+    for (const service of services) {
+      expect(service.spec?.clusterIP).toBe('None');
+      for (const endpoint of monitor.spec.endpoints) {
+        const port = service.spec?.ports?.find((p) => p.name === endpoint.port);
+        expect(port?.targetPort).toBe('metrics');
+        const selector = Object.entries(service.spec?.selector ?? {});
+        expect(selector.length).toBeGreaterThan(0);
+        for (const d of deployments) {
+          const labels = d.spec?.template.metadata?.labels ?? {};
+          if (!selector.every(([k, v]) => labels[k] === v)) continue;
+          // The named targetPort must resolve in every pod the Service selects, to the port every
+          // component serves /metrics on.
+          const containerPorts = (d.spec?.template.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
+          expect([
+            d.metadata.name,
+            containerPorts.find((p) => p.name === port?.targetPort)?.containerPort,
+          ]).toEqual([d.metadata.name, 9090]);
+          scraped.add(d.metadata.name);
+        }
+      }
+    }
+    expect([...scraped].sort()).toEqual(deployments.map((d) => d.metadata.name).sort());
+  });
+
+  it('ships the Grafana dashboard for the sidecar, querying only metrics that ebb registers, by their own labels', async () => {
+    const ms = await template('--set', 'metrics.dashboard.enabled=true');
+    const maps = ofKind<V1ConfigMap>(ms, 'ConfigMap').filter(
+      (c) => c.metadata.labels?.grafana_dashboard === '1',
+    );
+    expect(maps.map((c) => c.metadata.name)).toEqual(['ebb-dashboard']);
+    const file = await readFile(`${chart}/dashboards/ebb.json`, 'utf8');
+    const dashboard = JSON.parse(maps[0]?.data?.['ebb.json'] ?? '{}') as Dashboard;
+    expect(dashboard).toEqual(JSON.parse(file));
+    expect(dashboard.panels.length).toBeGreaterThanOrEqual(8);
+    expect(dashboard.panels.length).toBeLessThanOrEqual(12);
+
+    // Every panel and query reads the data source the user picks.
+    expect(dashboard.templating.list.find((v) => v.name === 'datasource')?.type).toBe('datasource');
+    for (const panel of dashboard.panels) {
+      for (const ref of [panel.datasource, ...panel.targets.map((t) => t.datasource)]) {
+        expect([panel.title, ref?.uid]).toEqual([panel.title, '${datasource}']);
+      }
+    }
+
+    const metrics = await registeredMetrics(source);
+    expect(metrics.size).toBeGreaterThan(0);
+    const bySeries = new Map<string, RegisteredMetric>(
+      [...metrics.values()].flatMap((m) => seriesNames(m).map((s) => [s, m] as const)),
+    );
+    const queries = [
+      ...dashboard.panels.flatMap((p) => p.targets.map((t) => ({ where: p.title, query: t.expr }))),
+      ...dashboard.templating.list
+        .filter((v) => v.type === 'query')
+        .map((v) => ({ where: `$${v.name}`, query: v.definition ?? '' })),
+    ];
+    for (const { where, query } of queries) {
+      const { selectors, groupingLabels } = queryParts(query);
+      expect([where, selectors.length > 0]).toEqual([where, true]);
+      const known = selectors.map((s) => ({ series: s.metric, metric: bySeries.get(s.metric) }));
+      expect({ where, unknown: known.filter((k) => k.metric === undefined).map((k) => k.series) }).toEqual({
+        where,
+        unknown: [],
+      });
+      // A histogram's buckets add `le`; instance is the scrape target, which every series has.
+      const labelsOf = (series: string): string[] => [
+        ...(bySeries.get(series)?.labels ?? []),
+        ...(series.endsWith('_bucket') ? ['le'] : []),
+        'instance',
+      ];
+      for (const s of selectors) {
+        expect({
+          where,
+          series: s.metric,
+          labels: s.matchedLabels.filter((l) => !labelsOf(s.metric).includes(l)),
+        }).toEqual({ where, series: s.metric, labels: [] });
+      }
+      const available = new Set(selectors.flatMap((s) => labelsOf(s.metric)));
+      expect({ where, labels: groupingLabels.filter((l) => !available.has(l)) }).toEqual({
+        where,
+        labels: [],
+      });
+    }
+  });
+
   it.each([
     ['a misspelt key', ['--set', 'controler.replicas=1'], "additional properties 'controler' not allowed"],
     [
@@ -291,6 +502,12 @@ describe('the ebb chart', () => {
       'want string',
     ],
     ['no webhook replica', ['--set', 'webhook.replicas=0'], 'minimum'],
+    [
+      'a misspelt spread constraint field',
+      ['--set-json', 'topologySpreadConstraints=[{"topologykey":"kubernetes.io/hostname"}]'],
+      "additional properties 'topologykey' not allowed",
+    ],
+    ['a scrape interval that is no duration', ['--set', 'metrics.serviceMonitor.interval=30'], 'want string'],
   ])('rejects %s', async (_name, flags, message) => {
     await expect(template(...flags)).rejects.toThrow(message);
   });

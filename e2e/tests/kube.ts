@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Informer } from '../../src/controller/informer.ts';
 import { reuseConnections } from '../../src/controller/kubeconfig.ts';
-import { binary, STATE_DIR } from '../cluster/paths.ts';
+import { STATE_DIR, tool } from '../cluster/paths.ts';
 
 export const kubeconfig = process.env.KUBECONFIG ?? `${STATE_DIR}/admin.kubeconfig`;
 export const kc = new KubeConfig();
@@ -29,7 +29,7 @@ export const custom = kc.makeApiClient(CustomObjectsApi);
 const run = promisify(execFile);
 
 export async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run(binary('kubectl'), ['--kubeconfig', kubeconfig, ...args], {
+  const { stdout } = await run(tool('kubectl'), ['--kubeconfig', kubeconfig, ...args], {
     maxBuffer: 16 * 1024 * 1024,
   });
   return stdout;

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Service } from '../../src/apis/serving/v1/service-types.ts';
 import { CustomResources, SERVING_SERVICES } from '../../src/controller/kube.ts';
-import { binary } from '../cluster/paths.ts';
+import { tool } from '../cluster/paths.ts';
 import { installArgs, NAMESPACE, RELEASE } from '../cluster/release.ts';
 import { gateway, Load, send, type Gateway } from './dataplane-client.ts';
 import { apps, core, createNamespace, deleteNamespace, eventually, kc, kubeconfig } from './kube.ts';
@@ -38,9 +38,12 @@ let ns = '';
 let host = '';
 let gw: Gateway | undefined;
 
+/** ebb's image on a cluster other than the local one (see e2e/run.ts). */
+const HELM_ARGS = (process.env.EBB_E2E_HELM_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+
 /** `npm run deploy` or `npm run undeploy`, as a user runs them; their output stays on the terminal. */
 function deploy(command: 'install' | 'uninstall'): number {
-  const result = spawnSync(process.execPath, [DEPLOY, command], {
+  const result = spawnSync(process.execPath, [DEPLOY, command, ...(command === 'install' ? HELM_ARGS : [])], {
     stdio: 'inherit',
     env: { ...process.env, KUBECONFIG: kubeconfig },
   });
@@ -108,8 +111,14 @@ describe('the ebb release', () => {
       const load = new Load(gw, host, '/?sleep=20', 4);
       await new Promise((r) => setTimeout(r, 1000));
       await run(
-        binary('helm'),
-        installArgs(chart, ['--set', `image.tag=${tag}`, '--set-string', 'podLabels.ebb-e2e/upgraded=yes']),
+        tool('helm'),
+        installArgs(chart, [
+          ...HELM_ARGS,
+          '--set',
+          `image.tag=${tag}`,
+          '--set-string',
+          'podLabels.ebb-e2e/upgraded=yes',
+        ]),
         { env: { ...process.env, KUBECONFIG: kubeconfig }, maxBuffer: 16 * 1024 * 1024 },
       );
       // helm --wait returned: every Deployment rolled to the new pods, all ready.

@@ -49,7 +49,7 @@ describe('resolveScaling', () => {
       panicWindowMs: 6_000,
       targetValue: 70,
       totalValue: 100,
-      targetBurstCapacity: 200,
+      targetBurstCapacity: 211,
       panicThreshold: 2,
       scaleDownDelayMs: 0,
       activationScale: 0,

@@ -3,10 +3,15 @@ Shared pieces of the ebb chart: labels, the image, the security settings every p
 environment every container gets. Components call them with (dict "root" $ "component" "<name>").
 */}}
 
-{{/* Labels that select a component's pods; stable across upgrades (Deployment selectors are immutable). */}}
-{{- define "ebb.selectorLabels" -}}
+{{/* Labels that select every pod of the release, whatever its component. */}}
+{{- define "ebb.releaseSelectorLabels" -}}
 app.kubernetes.io/name: ebb
 app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end }}
+
+{{/* Labels that select a component's pods; stable across upgrades (Deployment selectors are immutable). */}}
+{{- define "ebb.selectorLabels" -}}
+{{ include "ebb.releaseSelectorLabels" . }}
 app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
@@ -63,25 +68,42 @@ capabilities:
 {{- end }}
 {{- end }}
 
-{{/* Scheduling and pull settings shared by every pod spec. */}}
+{{/*
+Scheduling and pull settings shared by every pod spec, called with (dict "root" $ "component" "<name>").
+A topology spread constraint without a labelSelector gets the component's own selector labels: the
+scheduler then counts only that component's pods, so the one list in values spreads the two
+controller replicas apart whatever the other components' pods do.
+*/}}
 {{- define "ebb.podScheduling" -}}
-{{- with .Values.imagePullSecrets }}
+{{- $root := .root }}
+{{- with $root.Values.imagePullSecrets }}
 imagePullSecrets:
   {{- range . }}
   - name: {{ . }}
   {{- end }}
 {{- end }}
-{{- with .Values.nodeSelector }}
+{{- with $root.Values.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.tolerations }}
+{{- with $root.Values.tolerations }}
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .Values.affinity }}
+{{- with $root.Values.affinity }}
 affinity:
   {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $root.Values.topologySpreadConstraints }}
+{{- $ownPods := dict "matchLabels" (include "ebb.selectorLabels" $ | fromYaml) }}
+topologySpreadConstraints:
+  {{- range . }}
+  {{- $constraint := deepCopy . }}
+  {{- if not (hasKey $constraint "labelSelector") }}
+  {{- $_ := set $constraint "labelSelector" $ownPods }}
+  {{- end }}
+  - {{ toYaml $constraint | indent 4 | trim }}
+  {{- end }}
 {{- end }}
 {{- end }}
 

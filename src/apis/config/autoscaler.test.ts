@@ -23,7 +23,7 @@ describe('config-autoscaler', () => {
       containerConcurrencyTargetDefault: 100,
       rpsTargetDefault: 200,
       targetUtilization: 0.7,
-      targetBurstCapacity: 200,
+      targetBurstCapacity: 211,
       panicWindowPercentage: 10,
       panicThresholdPercentage: 200,
       activatorCapacity: 100,

@@ -40,8 +40,11 @@ export function defaultAutoscalerConfig(): AutoscalerConfig {
   return parseAutoscalerConfig({}).config;
 }
 
-export function parseAutoscalerConfig(data: ConfigData): { config: AutoscalerConfig; errors: FieldError[] } {
-  const r = new ConfigReader(data);
+export function parseAutoscalerConfig(data: ConfigData | ConfigReader): {
+  config: AutoscalerConfig;
+  errors: FieldError[];
+} {
+  const r = ConfigReader.of(data);
   const config: AutoscalerConfig = {
     podAutoscalerClass: r.string('pod-autoscaler-class', KPA_CLASS),
     enableScaleToZero: r.bool('enable-scale-to-zero', true),
@@ -52,7 +55,7 @@ export function parseAutoscalerConfig(data: ConfigData): { config: AutoscalerCon
     containerConcurrencyTargetDefault: r.float('container-concurrency-target-default', 100),
     rpsTargetDefault: r.float('requests-per-second-target-default', 200),
     targetUtilization: 0.7,
-    targetBurstCapacity: r.float('target-burst-capacity', 200),
+    targetBurstCapacity: r.float('target-burst-capacity', 211),
     panicWindowPercentage: r.float('panic-window-percentage', 10),
     panicThresholdPercentage: r.float('panic-threshold-percentage', 200),
     activatorCapacity: r.float('activator-capacity', 100),

@@ -2,7 +2,7 @@
 // `ebb validate` all decide with one ClusterConfig, so they cannot disagree.
 import type { FieldError } from '../field-error.ts';
 import { parseAutoscalerConfig, type AutoscalerConfig } from './autoscaler.ts';
-import type { ConfigData } from './configmap-data.ts';
+import type { ConfigData, ConfigReader } from './configmap-data.ts';
 import { parseDefaultsConfig, type DefaultsConfig } from './defaults.ts';
 import { parseDeploymentConfig, type DeploymentConfig } from './deployment.ts';
 import { parseDomainConfig, type DomainConfig } from './domain.ts';
@@ -27,13 +27,13 @@ export const CONFIG_MAPS = {
   'config-autoscaler': { field: 'autoscaler', parse: parseAutoscalerConfig },
   'config-defaults': { field: 'defaults', parse: parseDefaultsConfig },
   'config-deployment': { field: 'deployment', parse: parseDeploymentConfig },
-  'config-domain': { field: 'domain', parse: (d: ConfigData) => parseDomainConfig(d) },
+  'config-domain': { field: 'domain', parse: (d: ConfigData | ConfigReader) => parseDomainConfig(d) },
   'config-features': { field: 'features', parse: parseFeaturesConfig },
   'config-gc': { field: 'gc', parse: parseGCConfig },
   'config-network': { field: 'network', parse: parseNetworkConfig },
 } as const satisfies Record<
   string,
-  { field: keyof ClusterConfig; parse: (d: ConfigData) => Parsed<unknown> }
+  { field: keyof ClusterConfig; parse: (d: ConfigData | ConfigReader) => Parsed<unknown> }
 >;
 
 export type ConfigMapName = keyof typeof CONFIG_MAPS;

@@ -1,7 +1,8 @@
 // Typed reading of a ConfigMap's string data with Knative's parsing rules: an absent key keeps
-// its default, a present key must parse, and errors name the key in Knative's wording.
+// its default, a present key must parse, and errors name the key in Knative's wording. A recording
+// reader also lists each key a parser reads, with its default, for the configuration reference.
 import { generic, keyPath, type FieldError } from '../field-error.ts';
-import { parseGoDuration } from './go-duration.ts';
+import { formatGoDuration, parseGoDuration } from './go-duration.ts';
 
 export type ConfigData = Readonly<Record<string, string>>;
 
@@ -28,13 +29,51 @@ export function dataPath(key: string): string {
   return keyPath('data', key);
 }
 
+/** A key a parser reads, as the configuration reference lists it. */
+export interface ConfigKeyRead {
+  key: string;
+  /** The form of the value: "duration", "integer", "Enabled, Disabled or Allowed", ... */
+  type: string;
+  /** What an absent key means, spelt as in the ConfigMap; undefined when it means "not set". */
+  fallback: string | undefined;
+  /** The legacy name the key is also read under, if any. */
+  legacyName: string | undefined;
+}
+
+/** "a", "a or b", "a, b or c". */
+export function oneOf(values: readonly string[]): string {
+  return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+}
+
 /** Reads keys in order and collects every parse error instead of stopping at the first. */
 export class ConfigReader {
   readonly errors: FieldError[] = [];
   readonly data: ConfigData;
+  /**
+   * Only a recording reader has these. Each read records through `keysRead?.push(...)`, so an
+   * ordinary reader does not even build the record.
+   */
+  readonly keysRead: ConfigKeyRead[] | undefined;
+  private readonly legacyNames: Map<string, string> | undefined;
 
-  constructor(data: ConfigData) {
+  constructor(data: ConfigData, recording = false) {
     this.data = data;
+    this.keysRead = recording ? [] : undefined;
+    this.legacyNames = recording ? new Map() : undefined;
+  }
+
+  /** A reader over an empty ConfigMap that lists every key a parser reads, with its default. */
+  static recording(): ConfigReader {
+    return new ConfigReader({}, true);
+  }
+
+  /** Parsers take data, or a reader (a recording one, for the reference). */
+  static of(input: ConfigData | ConfigReader): ConfigReader {
+    return input instanceof ConfigReader ? input : new ConfigReader(input);
+  }
+
+  private describe(key: string, type: string, fallback: string | undefined): ConfigKeyRead {
+    return { key, type, fallback, legacyName: this.legacyNames?.get(key) };
   }
 
   has(key: string): boolean {
@@ -45,20 +84,28 @@ export class ConfigReader {
     this.errors.push(generic(message, dataPath(key), details));
   }
 
-  /** The first of `keys` (legacy aliases last) that is present. */
-  raw(...keys: string[]): { key: string; value: string } | undefined {
-    for (const key of keys) {
-      const value = this.data[key];
-      if (value !== undefined) return { key, value };
-    }
-    return undefined;
+  /** Which of a key and its legacy camelCase name to read: the legacy one only when it alone is set. */
+  alias(key: string, legacyName: string): string {
+    this.legacyNames?.set(key, legacyName);
+    return this.has(key) || !this.has(legacyName) ? key : legacyName;
   }
 
-  string(key: string, fallback: string): string {
+  /**
+   * The raw value, for keys a parser checks itself; `type` and `fallback` describe the key for the
+   * reference only.
+   */
+  lookup(key: string, type: string, fallback?: string): string | undefined {
+    this.keysRead?.push(this.describe(key, type, fallback));
+    return this.data[key];
+  }
+
+  string(key: string, fallback: string, type = 'string'): string {
+    this.keysRead?.push(this.describe(key, type, fallback));
     return this.data[key] ?? fallback;
   }
 
   bool(key: string, fallback: boolean): boolean {
+    this.keysRead?.push(this.describe(key, 'boolean', String(fallback)));
     const value = this.data[key];
     if (value === undefined) return fallback;
     const parsed = GO_BOOL[value];
@@ -74,6 +121,7 @@ export class ConfigReader {
   }
 
   float(key: string, fallback: number): number {
+    this.keysRead?.push(this.describe(key, 'number', String(fallback)));
     const value = this.data[key];
     if (value === undefined) return fallback;
     if (!GO_FLOAT.test(value.trim()) || value.trim() !== value) {
@@ -87,6 +135,7 @@ export class ConfigReader {
   }
 
   int(key: string, fallback: number, bits: 32 | 64 = 64): number {
+    this.keysRead?.push(this.describe(key, 'integer', String(fallback)));
     const value = this.data[key];
     if (value === undefined) return fallback;
     if (!INTEGER.test(value)) {
@@ -110,6 +159,7 @@ export class ConfigReader {
 
   /** A Go duration, in milliseconds. */
   duration(key: string, fallbackMs: number): number {
+    this.keysRead?.push(this.describe(key, 'duration', formatGoDuration(fallbackMs)));
     const value = this.data[key];
     if (value === undefined) return fallbackMs;
     const parsed = parseGoDuration(value);
@@ -124,7 +174,9 @@ export class ConfigReader {
     return parsed;
   }
 
+  /** A Kubernetes quantity such as "100m" or "128Mi"; absent means not set. */
   quantity(key: string): string | undefined {
+    this.keysRead?.push(this.describe(key, 'quantity', undefined));
     const value = this.data[key];
     if (value === undefined) return undefined;
     if (!QUANTITY.test(value)) {
@@ -143,6 +195,7 @@ export class ConfigReader {
    * hard to find.
    */
   flag<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+    this.keysRead?.push(this.describe(key, oneOf(allowed), fallback));
     const value = this.data[key];
     if (value === undefined) return fallback;
     const found = allowed.find((a) => a.toLowerCase() === value.toLowerCase());

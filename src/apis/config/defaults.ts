@@ -30,17 +30,21 @@ export function defaultDefaultsConfig(): DefaultsConfig {
 
 function readTemplate(r: ConfigReader, key: string, fallback: string): GoTemplate {
   try {
-    return parseGoTemplate(TEMPLATE_NAME, r.string(key, fallback));
+    return parseGoTemplate(TEMPLATE_NAME, r.string(key, fallback, 'Go template'));
   } catch (error) {
     r.fail(key, (error as Error).message);
     return parseGoTemplate(TEMPLATE_NAME, fallback);
   }
 }
 
-export function parseDefaultsConfig(data: ConfigData): { config: DefaultsConfig; errors: FieldError[] } {
-  const r = new ConfigReader(data);
+export function parseDefaultsConfig(data: ConfigData | ConfigReader): {
+  config: DefaultsConfig;
+  errors: FieldError[];
+} {
+  const r = ConfigReader.of(data);
   const timeout = r.int('revision-timeout-seconds', 300);
-  const links = r.raw('enable-service-links')?.value.toLowerCase();
+  // Knative's tri-state: "default" (or anything else) leaves the field to Kubernetes.
+  const links = r.string('enable-service-links', 'false', 'true, false or default').toLowerCase();
   const resources: DefaultsConfig['resources'] = { requests: {}, limits: {} };
   for (const resource of ['cpu', 'memory', 'ephemeral-storage'] as const) {
     const request = r.quantity(`revision-${resource}-request`);
@@ -58,8 +62,7 @@ export function parseDefaultsConfig(data: ConfigData): { config: DefaultsConfig;
     allowContainerConcurrencyZero: r.bool('allow-container-concurrency-zero', true),
     containerNameTemplate: readTemplate(r, 'container-name-template', 'user-container'),
     initContainerNameTemplate: readTemplate(r, 'init-container-name-template', 'init-container'),
-    enableServiceLinks:
-      links === undefined ? false : links === 'true' ? true : links === 'false' ? false : undefined,
+    enableServiceLinks: links === 'true' ? true : links === 'false' ? false : undefined,
     resources,
   };
   // A key that did not parse keeps its default, so the remaining checks still say something true.

@@ -20,19 +20,28 @@ export function defaultDeploymentConfig(): DeploymentConfig {
   return parseDeploymentConfig({}).config;
 }
 
-export function parseDeploymentConfig(data: ConfigData): { config: DeploymentConfig; errors: FieldError[] } {
-  const r = new ConfigReader(data);
-  const legacy = (key: string, alias: string): string => (r.has(key) || !r.has(alias) ? key : alias);
-  const registries = r.raw('registries-skipping-tag-resolving', 'registriesSkippingTagResolving');
-  const affinity = r.string('default-affinity-type', 'prefer-spread-revision-over-nodes');
+export function parseDeploymentConfig(data: ConfigData | ConfigReader): {
+  config: DeploymentConfig;
+  errors: FieldError[];
+} {
+  const r = ConfigReader.of(data);
+  const registries = r.string(
+    r.alias('registries-skipping-tag-resolving', 'registriesSkippingTagResolving'),
+    'kind.local,ko.local,dev.local',
+    'comma-separated list',
+  );
+  const affinity = r.string(
+    'default-affinity-type',
+    'prefer-spread-revision-over-nodes',
+    'none or prefer-spread-revision-over-nodes',
+  );
   const config: DeploymentConfig = {
-    progressDeadlineMs: r.duration(legacy('progress-deadline', 'progressDeadline'), 600_000),
+    progressDeadlineMs: r.duration(r.alias('progress-deadline', 'progressDeadline'), 600_000),
     digestResolutionTimeoutMs: r.duration(
-      legacy('digest-resolution-timeout', 'digestResolutionTimeout'),
+      r.alias('digest-resolution-timeout', 'digestResolutionTimeout'),
       10_000,
     ),
-    registriesSkippingTagResolving:
-      registries === undefined ? ['kind.local', 'ko.local', 'dev.local'] : registries.value.split(','),
+    registriesSkippingTagResolving: registries.split(','),
     podIsAlwaysSchedulable: r.bool('pod-is-always-schedulable', false),
     defaultAffinityType: affinity === 'none' ? 'none' : 'prefer-spread-revision-over-nodes',
     runtimeClassNames: {},
@@ -74,7 +83,7 @@ export function parseDeploymentConfig(data: ConfigData): { config: DeploymentCon
       ),
     );
   }
-  const classes = data['runtime-class-name'];
+  const classes = r.lookup('runtime-class-name', 'YAML');
   if (classes !== undefined) {
     try {
       const parsed: unknown = parseYaml(classes);

@@ -2,7 +2,7 @@
 import { parse as parseYaml } from 'yaml';
 import { generic, type FieldError } from '../field-error.ts';
 import { LABELS, VISIBILITY_CLUSTER_LOCAL } from '../serving/register.ts';
-import { dataPath, type ConfigData } from './configmap-data.ts';
+import { ConfigReader, dataPath, type ConfigData } from './configmap-data.ts';
 
 export interface DomainEntry {
   domain: string;
@@ -18,13 +18,14 @@ export function defaultDomainConfig(clusterDomain = 'cluster.local'): DomainConf
   return parseDomainConfig({}, clusterDomain).config;
 }
 
+/** Every key is a domain, so there is no fixed key for a recording reader to list. */
 export function parseDomainConfig(
-  data: ConfigData,
+  data: ConfigData | ConfigReader,
   clusterDomain = 'cluster.local',
 ): { config: DomainConfig; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const entries: DomainEntry[] = [];
-  for (const [domain, value] of Object.entries(data)) {
+  for (const [domain, value] of Object.entries(ConfigReader.of(data).data)) {
     if (domain === '_example') continue;
     let parsed: unknown;
     try {

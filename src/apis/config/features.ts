@@ -52,8 +52,11 @@ export function defaultFeaturesConfig(): FeaturesConfig {
   return parseFeaturesConfig({}).config;
 }
 
-export function parseFeaturesConfig(data: ConfigData): { config: FeaturesConfig; errors: FieldError[] } {
-  const r = new ConfigReader(data);
+export function parseFeaturesConfig(data: ConfigData | ConfigReader): {
+  config: FeaturesConfig;
+  errors: FieldError[];
+} {
+  const r = ConfigReader.of(data);
   const flags = {} as Record<FeatureName, Flag>;
   for (const [name, fallback] of Object.entries(FEATURE_DEFAULTS) as [FeatureName, Flag][]) {
     flags[name] = r.flag(name, FLAG_VALUES, fallback);

@@ -1,7 +1,7 @@
 // config-gc: when old, unrouted revisions are deleted. -1 means "disabled".
 import { generic, type FieldError } from '../field-error.ts';
 import { ConfigReader, dataPath, type ConfigData } from './configmap-data.ts';
-import { parseGoDuration } from './go-duration.ts';
+import { formatGoDuration, parseGoDuration } from './go-duration.ts';
 
 export const DISABLED = -1;
 const MAX_INT64 = 2n ** 63n - 1n;
@@ -19,7 +19,7 @@ export function defaultGCConfig(): GCConfig {
 }
 
 function disabledOrDuration(r: ConfigReader, key: string, fallbackMs: number): number {
-  const value = r.data[key];
+  const value = r.lookup(key, 'duration or "disabled"', formatGoDuration(fallbackMs));
   if (value === undefined || value === '') return fallbackMs;
   if (value.toLowerCase() === 'disabled') return DISABLED;
   const ms = parseGoDuration(value);
@@ -38,15 +38,19 @@ function disabledOrDuration(r: ConfigReader, key: string, fallbackMs: number): n
   return ms;
 }
 
-export function parseGCConfig(data: ConfigData): { config: GCConfig; errors: FieldError[] } {
-  const r = new ConfigReader(data);
+export function parseGCConfig(data: ConfigData | ConfigReader): { config: GCConfig; errors: FieldError[] } {
+  const r = ConfigReader.of(data);
   const config: GCConfig = {
     retainSinceCreateTimeMs: disabledOrDuration(r, 'retain-since-create-time', 48 * 3_600_000),
     retainSinceLastActiveTimeMs: disabledOrDuration(r, 'retain-since-last-active-time', 15 * 3_600_000),
     minNonActiveRevisions: r.int('min-non-active-revisions', 20),
     maxNonActiveRevisions: 1000,
   };
-  const max = data['max-non-active-revisions'];
+  const max = r.lookup(
+    'max-non-active-revisions',
+    'integer or "disabled"',
+    String(config.maxNonActiveRevisions),
+  );
   if (max !== undefined && max !== '') {
     if (max.toLowerCase() === 'disabled') config.maxNonActiveRevisions = DISABLED;
     else if (/^\d+$/.test(max) && BigInt(max) > MAX_UINT64)

@@ -28,18 +28,13 @@ export function defaultNetworkConfig(): NetworkConfig {
   return parseNetworkConfig({}).config;
 }
 
-/** Reads the new key, falling back to its legacy camelCase alias. */
-function pick(r: ConfigReader, key: string, alias: string): string {
-  return r.has(key) || !r.has(alias) ? key : alias;
-}
-
 function template(
   r: ConfigReader,
   key: string,
   fallback: string,
   sample: Record<string, string | Record<string, string> | undefined>,
 ): GoTemplate {
-  const source = r.string(key, fallback);
+  const source = r.string(key, fallback, 'Go template');
   try {
     const parsed = parseGoTemplate(key.replace(/([A-Z])/g, '-$1').toLowerCase(), source);
     const output = executeGoTemplate(parsed, sample);
@@ -70,38 +65,44 @@ function checkDomainOutput(r: ConfigReader, key: string, output: string): void {
     r.fail(key, `domain template has url path: ${url.pathname}${url.search}`);
 }
 
-export function parseNetworkConfig(data: ConfigData): { config: NetworkConfig; errors: FieldError[] } {
-  const r = new ConfigReader(data);
-  const rolloutKey = pick(r, 'rollout-duration', 'rolloutDuration');
-  const protocolGiven = r.raw('http-protocol', 'httpProtocol')?.value ?? '';
+export function parseNetworkConfig(data: ConfigData | ConfigReader): {
+  config: NetworkConfig;
+  errors: FieldError[];
+} {
+  const r = ConfigReader.of(data);
+  const rolloutKey = r.alias('rollout-duration', 'rolloutDuration');
+  const protocolKey = r.alias('http-protocol', 'httpProtocol');
+  const protocolGiven = r.lookup(protocolKey, 'Enabled, Disabled or Redirected', 'Enabled') ?? '';
   const protocolRaw = protocolGiven.toLowerCase();
-  const autoTLS = (r.raw('auto-tls', 'autoTLS')?.value ?? '').toLowerCase() === 'enabled';
-  const externalTLS = r.raw('external-domain-tls');
+  const autoTLS =
+    (r.lookup(r.alias('auto-tls', 'autoTLS'), 'Enabled or Disabled', 'Disabled') ?? '').toLowerCase() ===
+    'enabled';
+  const externalTLS = r.lookup('external-domain-tls', 'Enabled or Disabled', 'Disabled');
   const config: NetworkConfig = {
-    ingressClass: r.string(pick(r, 'ingress-class', 'ingress.class'), 'ebb.ingress.networking.knative.dev'),
+    ingressClass: r.string(r.alias('ingress-class', 'ingress.class'), 'ebb.ingress.networking.knative.dev'),
     certificateClass: r.string(
-      pick(r, 'certificate-class', 'certificate.class'),
+      r.alias('certificate-class', 'certificate.class'),
       'cert-manager.certificate.networking.knative.dev',
     ),
-    domainTemplate: template(r, pick(r, 'domain-template', 'domainTemplate'), DEFAULT_DOMAIN_TEMPLATE, {
+    domainTemplate: template(r, r.alias('domain-template', 'domainTemplate'), DEFAULT_DOMAIN_TEMPLATE, {
       Name: 'foo',
       Namespace: 'bar',
       Domain: 'baz.com',
       Annotations: {},
       Labels: {},
     }),
-    tagTemplate: template(r, pick(r, 'tag-template', 'tagTemplate'), DEFAULT_TAG_TEMPLATE, {
+    tagTemplate: template(r, r.alias('tag-template', 'tagTemplate'), DEFAULT_TAG_TEMPLATE, {
       Name: 'foo',
       Tag: 'v2',
     }),
     rolloutDurationSeconds: r.int(rolloutKey, 0),
     autocreateClusterDomainClaims: r.bool(
-      pick(r, 'autocreate-cluster-domain-claims', 'autocreateClusterDomainClaims'),
+      r.alias('autocreate-cluster-domain-claims', 'autocreateClusterDomainClaims'),
       false,
     ),
-    defaultExternalScheme: r.string(pick(r, 'default-external-scheme', 'defaultExternalScheme'), 'http'),
+    defaultExternalScheme: r.string(r.alias('default-external-scheme', 'defaultExternalScheme'), 'http'),
     httpProtocol: 'enabled',
-    externalDomainTLS: externalTLS === undefined ? autoTLS : externalTLS.value.toLowerCase() === 'enabled',
+    externalDomainTLS: externalTLS === undefined ? autoTLS : externalTLS.toLowerCase() === 'enabled',
     clusterLocalDomainTLS: false,
     systemInternalTLS: false,
   };
@@ -120,7 +121,7 @@ export function parseNetworkConfig(data: ConfigData): { config: NetworkConfig; e
     config.httpProtocol = protocolRaw === '' ? 'enabled' : protocolRaw;
   } else {
     r.fail(
-      pick(r, 'http-protocol', 'httpProtocol'),
+      protocolKey,
       `httpProtocol ${protocolGiven} in config-network ConfigMap is not supported`,
       'use Enabled, Disabled or Redirected',
     );
@@ -129,14 +130,12 @@ export function parseNetworkConfig(data: ConfigData): { config: NetworkConfig; e
     ['system-internal-tls', (v: boolean) => (config.systemInternalTLS = v)],
     ['cluster-local-domain-tls', (v: boolean) => (config.clusterLocalDomainTLS = v)],
   ] as const) {
-    const value = (data[key] ?? '').toLowerCase();
+    const given = r.lookup(key, 'Enabled or Disabled', 'Disabled');
+    const value = (given ?? '').toLowerCase();
     if (value === '' || value === 'disabled') set(false);
     else if (value === 'enabled') set(true);
     else
-      r.fail(
-        key,
-        `${key} with value: ${JSON.stringify(data[key])} in config-network ConfigMap is not supported`,
-      );
+      r.fail(key, `${key} with value: ${JSON.stringify(given)} in config-network ConfigMap is not supported`);
   }
   return { config, errors: r.errors };
 }
