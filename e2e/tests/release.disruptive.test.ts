@@ -101,7 +101,10 @@ describe('the ebb release', () => {
       const chart = join(dir, 'ebb');
       await cp(CHART, chart, { recursive: true });
       const meta = await readFile(join(chart, 'Chart.yaml'), 'utf8');
-      const next = '0.1.1-e2e';
+      const [major = 0, minor = 0, patch = 0] = (/^version: (\S+)$/m.exec(meta)?.[1] ?? '')
+        .split(/[.-]/)
+        .map(Number);
+      const next = `${major}.${minor}.${patch + 1}-e2e`;
       await writeFile(join(chart, 'Chart.yaml'), meta.replace(/^version: .*$/m, `version: ${next}`));
       const current = await apps.readNamespacedDeployment({ namespace: NAMESPACE, name: 'ebb-controller' });
       const image = current.spec?.template.spec?.containers[0]?.image ?? '';
