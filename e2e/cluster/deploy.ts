@@ -3,7 +3,16 @@
 // where the image dev.local/ebb is this checkout. It lives beside the local cluster because it
 // depends on it (its helm, its kubeconfig, its image table); the chart itself works anywhere.
 // A failure is a message, the pods that are not ready and why, and exit code 1; never a stack trace.
-import { AppsV1Api, CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  VersionApi,
+} from '@kubernetes/client-node';
+import { KINDS } from '../../src/apis/crds.ts';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
@@ -12,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { binary, pathExists, STATE_DIR } from './paths.ts';
 import {
+  crdOwnership,
   INSTALL_TIMEOUT,
   installArgs,
   LOCAL_IMAGE,
@@ -160,6 +170,36 @@ async function explain(t: Target): Promise<void> {
   }
 }
 
+/** Lets the release own ebb's CRDs that exist without Helm's metadata (see crdOwnership). */
+async function adoptCrds(t: Target): Promise<void> {
+  const api = kubeConfig(t).makeApiClient(ApiextensionsV1Api);
+  for (const kind of KINDS) {
+    const name = `${kind.plural}.${kind.group}`;
+    let crd;
+    try {
+      crd = await api.readCustomResourceDefinition({ name });
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) continue;
+      throw new Failure(`cannot read CRD ${name}: ${describe(error)}`);
+    }
+    const ownership = crdOwnership(crd.metadata ?? {});
+    if (ownership.kind === 'foreign') {
+      throw new Failure(
+        `CRD ${name} belongs to Helm release ${ownership.release}, not ${NAMESPACE}/${RELEASE}: uninstall that release, or install this chart with --set crds.install=false`,
+      );
+    }
+    if (ownership.kind === 'adopt') {
+      say(
+        `adopting CRD ${name} into release ${RELEASE} (it was applied without Helm's labels, e.g. by chart 0.1.0)`,
+      );
+      await api.patchCustomResourceDefinition(
+        { name, body: ownership.patch },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
+  }
+}
+
 async function install(extra: readonly string[]): Promise<void> {
   const helmPath = await helm();
   const t = await target();
@@ -181,6 +221,7 @@ async function install(extra: readonly string[]): Promise<void> {
   say(
     `installing ${CHART} as release ${RELEASE} in namespace ${NAMESPACE} on Kubernetes ${version} (KUBECONFIG=${t.kubeconfig}); waiting up to ${INSTALL_TIMEOUT} for every pod to be ready`,
   );
+  if (!extra.includes('crds.install=false')) await adoptCrds(t);
   const started = Date.now();
   const code = await run(helmPath, installArgs(CHART, [...tag, ...extra]), t.kubeconfig);
   if (code !== 0) {

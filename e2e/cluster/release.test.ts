@@ -1,7 +1,7 @@
 // What `npm run deploy` runs, and what it says about pods that keep the release from being ready.
 import { describe, expect, it } from '@jest/globals';
 import type { CoreV1Event, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { installArgs, podProblems, uninstallArgs, warningEvents } from './release.ts';
+import { crdOwnership, installArgs, podProblems, uninstallArgs, warningEvents } from './release.ts';
 
 function pod(name: string, status: V1Pod['status'], deleting = false): V1Pod {
   return {
@@ -212,5 +212,36 @@ describe('warningEvents', () => {
     ],
   ])('%s', (_name, events, expected) => {
     expect(warningEvents(events)).toEqual(expected);
+  });
+});
+
+describe('crdOwnership', () => {
+  const owned = {
+    labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+    annotations: { 'meta.helm.sh/release-name': 'ebb', 'meta.helm.sh/release-namespace': 'ebb-system' },
+  };
+
+  it('leaves a CRD the release already owns', () => {
+    expect(crdOwnership(owned)).toEqual({ kind: 'ours' });
+  });
+
+  it.each([
+    ['applied from crds/ or by chart 0.1.0 (no Helm metadata)', {}],
+    ['labelled by kubectl but never by Helm', { labels: { 'app.kubernetes.io/name': 'ebb' } }],
+    ['annotated for this release without the managed-by label', { annotations: owned.annotations }],
+  ])('adopts a CRD %s with the labels Helm would set', (_why, metadata) => {
+    expect(crdOwnership(metadata)).toEqual({ kind: 'adopt', patch: { metadata: owned } });
+  });
+
+  it('refuses a CRD that another release owns', () => {
+    expect(
+      crdOwnership({
+        labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+        annotations: {
+          'meta.helm.sh/release-name': 'knative',
+          'meta.helm.sh/release-namespace': 'knative-serving',
+        },
+      }),
+    ).toEqual({ kind: 'foreign', release: 'knative-serving/knative' });
   });
 });

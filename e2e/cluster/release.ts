@@ -124,3 +124,45 @@ export function warningEvents(events: readonly CoreV1Event[]): string[] {
       return `${object}: ${e.reason ?? 'Warning'}${count}: ${(e.message ?? '').trim()}`;
     });
 }
+
+const HELM_RELEASE_NAME = 'meta.helm.sh/release-name';
+const HELM_RELEASE_NAMESPACE = 'meta.helm.sh/release-namespace';
+const MANAGED_BY = 'app.kubernetes.io/managed-by';
+
+export type CrdOwnership =
+  | { kind: 'ours' }
+  | {
+      kind: 'adopt';
+      patch: { metadata: { labels: Record<string, string>; annotations: Record<string, string> } };
+    }
+  | { kind: 'foreign'; release: string };
+
+/**
+ * Whether `helm upgrade --install` can own an existing CRD. Before chart 0.2.0 the CRDs came from
+ * the chart's crds/ (and `kubectl apply -f crds/` applies them the same way), which Helm installs
+ * without its ownership labels; a chart whose templates hold them then fails with "invalid
+ * ownership metadata". Such a CRD is adopted with the labels Helm would have set. One that another
+ * release owns is left alone, and the install stops.
+ */
+export function crdOwnership(metadata: {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}): CrdOwnership {
+  const release = metadata.annotations?.[HELM_RELEASE_NAME];
+  const namespace = metadata.annotations?.[HELM_RELEASE_NAMESPACE];
+  if (release === RELEASE && namespace === NAMESPACE && metadata.labels?.[MANAGED_BY] === 'Helm') {
+    return { kind: 'ours' };
+  }
+  if (release !== undefined && (release !== RELEASE || namespace !== NAMESPACE)) {
+    return { kind: 'foreign', release: `${namespace ?? '?'}/${release}` };
+  }
+  return {
+    kind: 'adopt',
+    patch: {
+      metadata: {
+        labels: { [MANAGED_BY]: 'Helm' },
+        annotations: { [HELM_RELEASE_NAME]: RELEASE, [HELM_RELEASE_NAMESPACE]: NAMESPACE },
+      },
+    },
+  };
+}

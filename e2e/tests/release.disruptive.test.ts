@@ -1,4 +1,5 @@
-// The ebb release as a user drives it with Helm: `helm upgrade` to a newer chart version rolls
+// The ebb release as a user drives it with Helm: an upgrade from the previous chart version
+// (0.1.0, whose CRDs came from crds/) through `npm run deploy`; `helm upgrade` to a newer one rolls
 // every component while a Service keeps answering, and `helm uninstall` (npm run undeploy) leaves
 // nothing of ebb but its CRDs, kept with the Knative objects in them; installing again takes those
 // objects up where they were. Disruptive: it upgrades, removes and reinstalls ebb itself, so it
@@ -6,7 +7,9 @@
 import {
   AdmissionregistrationV1Api,
   ApiextensionsV1Api,
+  PatchStrategy,
   RbacAuthorizationV1Api,
+  setHeaderOptions,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawnSync } from 'node:child_process';
@@ -24,6 +27,8 @@ import { apps, core, createNamespace, deleteNamespace, eventually, kc, kubeconfi
 
 const run = promisify(execFile);
 const CHART = fileURLToPath(new URL('../../charts/ebb', import.meta.url));
+/** The chart as released before this one: 0.1.0, with its CRDs in crds/ (`helm package` of it). */
+const PREVIOUS_CHART = fileURLToPath(new URL('../fixtures/ebb-0.1.0.tgz', import.meta.url));
 const DEPLOY = fileURLToPath(new URL('../cluster/deploy.ts', import.meta.url));
 const INSTANCE = `app.kubernetes.io/instance=${RELEASE}`;
 const custom = new CustomResources(kc);
@@ -93,7 +98,69 @@ afterAll(async () => {
   await deleteNamespace(ns);
 });
 
+async function chartLabels(): Promise<(string | undefined)[]> {
+  const list = await apps.listNamespacedDeployment({ namespace: NAMESPACE, labelSelector: INSTANCE });
+  return [...new Set(list.items.map((d) => d.metadata?.labels?.['helm.sh/chart']))];
+}
+
+async function answers(): Promise<number> {
+  gw?.agent.destroy();
+  gw = await gateway('ebb-gateway', 4);
+  const answer = await eventually('steady to answer through the gateway', async () => {
+    const a = await send(gw as Gateway, host, '/?sleep=0', 10_000);
+    return a.status === 200 ? a : undefined;
+  });
+  return answer.status;
+}
+
 describe('the ebb release', () => {
+  it('upgrades from the previous chart version, 0.1.0, whose CRDs came from crds/ without Helm metadata', async () => {
+    const current = await apps.readNamespacedDeployment({ namespace: NAMESPACE, name: 'ebb-controller' });
+    const image = current.spec?.template.spec?.containers[0]?.image ?? '';
+    const tag = image.slice(image.lastIndexOf(':') + 1);
+    expect(deploy('uninstall')).toBe(0);
+    // As chart 0.1.0 (or `kubectl apply -f crds/`) left them: no Helm labels or annotations.
+    const crdApi = kc.makeApiClient(ApiextensionsV1Api);
+    for (const name of CRDS) {
+      await crdApi.patchCustomResourceDefinition(
+        {
+          name,
+          body: {
+            metadata: {
+              labels: { 'app.kubernetes.io/managed-by': null },
+              annotations: {
+                'meta.helm.sh/release-name': null,
+                'meta.helm.sh/release-namespace': null,
+                'helm.sh/resource-policy': null,
+              },
+            },
+          },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    }
+    await run(tool('helm'), installArgs(PREVIOUS_CHART, [...HELM_ARGS, '--set', `image.tag=${tag}`]), {
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    expect(await chartLabels()).toEqual(['ebb-0.1.0']);
+    expect(await readyHost('steady')).toBe(host);
+
+    // What a user of 0.1.0 runs to upgrade: the current chart through `npm run deploy`.
+    expect(deploy('install')).toBe(0);
+    const version = /^version: (\S+)$/m.exec(await readFile(join(CHART, 'Chart.yaml'), 'utf8'))?.[1];
+    expect(await chartLabels()).toEqual([`ebb-${version ?? '?'}`]);
+    const crds = await crdApi.listCustomResourceDefinition();
+    const kept = crds.items
+      .filter((c) => CRDS.includes(c.metadata?.name ?? ''))
+      .map((c) => [
+        c.metadata?.annotations?.['meta.helm.sh/release-name'],
+        c.metadata?.annotations?.['helm.sh/resource-policy'],
+      ]);
+    expect(kept).toEqual(CRDS.map(() => [RELEASE, 'keep']));
+    expect(await answers()).toBe(200);
+  }, 300_000);
+
   it('upgrades to a newer chart version, rolling every component, while a Service keeps answering', async () => {
     // A newer chart: this one with the next patch version and a value that changes every pod.
     const dir = await mkdtemp(join(tmpdir(), 'ebb-chart-'));
@@ -178,12 +245,6 @@ describe('the ebb release', () => {
 
     expect(deploy('install')).toBe(0);
     expect(await readyHost('steady')).toBe(host);
-    gw?.agent.destroy();
-    gw = await gateway('ebb-gateway', 4);
-    const answer = await eventually('steady to answer through the new gateway', async () => {
-      const a = await send(gw as Gateway, host, '/?sleep=0', 10_000);
-      return a.status === 200 ? a : undefined;
-    });
-    expect(answer.status).toBe(200);
+    expect(await answers()).toBe(200);
   }, 300_000);
 });
