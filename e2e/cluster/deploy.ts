@@ -203,7 +203,7 @@ async function adoptCrds(t: Target): Promise<void> {
 async function install(extra: readonly string[]): Promise<void> {
   const helmPath = await helm();
   const t = await target();
-  if (!t.local) {
+  if (!t.local && !extra.some((a) => a.startsWith('image.repository='))) {
     say(
       `KUBECONFIG is set, so deploying to that cluster. The image ${LOCAL_IMAGE.repository} exists only on the local cluster: pass \`-- --set image.repository=R --set image.tag=T --set image.pullPolicy=IfNotPresent\` for any other.`,
     );

@@ -32,11 +32,31 @@ describe('parseQuickstartArgs', () => {
     [['--image', 'ghcr.io/me/ebb:1'], /only with --use-current-context/],
     [['--use-current-context', '--image', 'localhost:5000/ebb'], /want REPOSITORY:TAG/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--sample-image', 'mirror/hello:1'], /only with --use-current-context/],
     [['extra'], /Unexpected argument 'extra'/],
   ])('rejects %j with a message', (argv, message) => {
     const parsed = parseQuickstartArgs(argv);
     expect(parsed.kind).toBe('error');
     expect(parsed.kind === 'error' ? parsed.message : '').toMatch(message);
+  });
+
+  it('takes a sample image for the current context', () => {
+    expect(
+      parseQuickstartArgs([
+        '--use-current-context',
+        '--image',
+        'r/ebb:1',
+        '--sample-image',
+        'mirror.local/hello:1',
+      ]),
+    ).toEqual({
+      kind: 'run',
+      options: {
+        currentContext: true,
+        image: { repository: 'r/ebb', tag: '1' },
+        sampleImage: 'mirror.local/hello:1',
+      },
+    });
   });
 
   it('answers help', () => {
@@ -71,7 +91,7 @@ describe('parseImage', () => {
 
 describe('helloWorldService', () => {
   it('is the sample in default with the shortest stable window', () => {
-    const svc = helloWorldService(SAMPLE, false);
+    const svc = helloWorldService(SAMPLE);
     expect(svc.metadata).toMatchObject({ name: 'hello', namespace: 'default' });
     expect(svc.spec.template.metadata?.annotations).toEqual({ 'autoscaling.knative.dev/window': '6s' });
     expect(svc.spec.template.spec.containers[0]).toEqual({
@@ -81,7 +101,9 @@ describe('helloWorldService', () => {
   });
 
   it("runs Knative's published image on another cluster", () => {
-    expect(helloWorldService(SAMPLE, true).spec.template.spec.containers[0]?.image).toBe(PUBLIC_HELLO_IMAGE);
+    expect(helloWorldService(SAMPLE, PUBLIC_HELLO_IMAGE).spec.template.spec.containers[0]?.image).toBe(
+      PUBLIC_HELLO_IMAGE,
+    );
   });
 
   it('keeps annotations the template already has', () => {
@@ -89,14 +111,14 @@ describe('helloWorldService', () => {
       '  template:\n',
       '  template:\n    metadata:\n      annotations:\n        a: b\n',
     );
-    expect(helloWorldService(yaml, false).spec.template.metadata?.annotations).toEqual({
+    expect(helloWorldService(yaml).spec.template.metadata?.annotations).toEqual({
       a: 'b',
       'autoscaling.knative.dev/window': '6s',
     });
   });
 
   it('refuses a sample that is not a Service', () => {
-    expect(() => helloWorldService('kind: Route\n', false)).toThrow();
+    expect(() => helloWorldService('kind: Route\n')).toThrow();
   });
 });
 

@@ -21,11 +21,15 @@ and times a request from zero. Safe to run again.
   --use-current-context   install on the cluster of your current kubectl context instead
   --image REPOSITORY:TAG  ebb's image for that cluster (needed with --use-current-context: build
                           it with \`docker build -t REPOSITORY:TAG .\` and push it)
+  --sample-image IMAGE    the hello world app's image there (default ${PUBLIC_HELLO_IMAGE}),
+                          e.g. a mirror for a cluster without internet access
   -h, --help              this text`;
 
 export interface QuickstartOptions {
   currentContext: boolean;
   image?: { repository: string; tag: string };
+  /** The hello world image on the user's cluster. */
+  sampleImage?: string;
 }
 
 export type ParsedArgs =
@@ -41,6 +45,7 @@ export function parseQuickstartArgs(argv: readonly string[]): ParsedArgs {
       options: {
         'use-current-context': { type: 'boolean', default: false },
         image: { type: 'string' },
+        'sample-image': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -62,6 +67,17 @@ export function parseQuickstartArgs(argv: readonly string[]): ParsedArgs {
       '--use-current-context needs --image REPOSITORY:TAG: ebb has no published image yet. ' +
         'Build it with `docker build -t REPOSITORY:TAG .`, push it where your cluster can pull it, and pass it here.',
     );
+  }
+  const sampleImage = values['sample-image'];
+  if (sampleImage !== undefined) {
+    if (!options.currentContext) {
+      return error(
+        '--sample-image applies only with --use-current-context: the local cluster runs dev.local/helloworld.',
+      );
+    }
+    if (sampleImage === '' || /\s/.test(sampleImage))
+      return error(`--sample-image ${JSON.stringify(sampleImage)}: want an image reference`);
+    options.sampleImage = sampleImage;
   }
   if (!options.currentContext && options.image !== undefined) {
     return error(
@@ -119,7 +135,7 @@ export type HelloService = z.infer<typeof Sample>;
  * window so that scale to zero shows in under a minute, and on another cluster with Knative's
  * published image instead of the local cluster's `dev.local/helloworld`.
  */
-export function helloWorldService(sampleYaml: string, remote: boolean): HelloService {
+export function helloWorldService(sampleYaml: string, remoteImage?: string): HelloService {
   const sample = Sample.parse(parseYaml(sampleYaml));
   const template = sample.spec.template;
   const [first, ...rest] = template.spec.containers;
@@ -137,7 +153,7 @@ export function helloWorldService(sampleYaml: string, remote: boolean): HelloSer
         },
         spec: {
           ...template.spec,
-          containers: [remote ? { ...first, image: PUBLIC_HELLO_IMAGE } : first, ...rest],
+          containers: [remoteImage === undefined ? first : { ...first, image: remoteImage }, ...rest],
         },
       },
     },

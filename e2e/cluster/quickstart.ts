@@ -20,6 +20,7 @@ import {
   imageFlags,
   nextSteps,
   parseQuickstartArgs,
+  PUBLIC_HELLO_IMAGE,
   QUICKSTART_NAMESPACE,
   QUICKSTART_WINDOW,
   serviceProgress,
@@ -158,9 +159,12 @@ async function installEbb(cluster: Cluster, options: QuickstartOptions): Promise
 
 // ---- The hello world Service -----------------------------------------------------------------
 
-async function applyHello(cluster: Cluster): Promise<HelloService> {
+async function applyHello(cluster: Cluster, options: QuickstartOptions): Promise<HelloService> {
   step(3, 'the hello world sample (config/samples/helloworld.yaml)');
-  const service = helloWorldService(await readFile(SAMPLE, 'utf8'), !cluster.local);
+  const service = helloWorldService(
+    await readFile(SAMPLE, 'utf8'),
+    cluster.local ? undefined : (options.sampleImage ?? PUBLIC_HELLO_IMAGE),
+  );
   say(
     `applying Service ${QUICKSTART_NAMESPACE}/${service.metadata.name} with autoscaling.knative.dev/window: ${QUICKSTART_WINDOW}, so that it scales to zero about 40 s after its last request rather than 90 s`,
   );
@@ -408,7 +412,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const { options } = parsed;
   const cluster = options.currentContext ? await currentContext() : await localCluster();
   await installEbb(cluster, options);
-  const service = await applyHello(cluster);
+  const service = await applyHello(cluster, options);
   const ready = await waitReady(cluster, service.metadata.name);
 
   step(4, `a request through the gateway (Host: ${ready.host})`);
