@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_DIR, tool } from './cluster/paths.ts';
+import { e2eHelmArgs } from './cluster/release.ts';
 
 const node = process.execPath;
 const cluster = new URL('./cluster/cluster.ts', import.meta.url).pathname;
@@ -72,8 +73,7 @@ const jestRun = (args: string[]) =>
 let code = local ? step([node, cluster, 'up']) : 0;
 // ebb itself, installed from this checkout by its chart, as users install it.
 if (code === 0) {
-  const helmArgs = (process.env.EBB_E2E_HELM_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
-  code = step([node, deploy, 'install', ...(local ? [] : helmArgs)], env);
+  code = step([node, deploy, 'install', ...(local ? [] : e2eHelmArgs())], env);
 }
 if (code === 0) {
   // Patterns first: jest's array options would swallow positional arguments that follow them.

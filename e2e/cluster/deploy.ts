@@ -12,14 +12,15 @@ import {
   setHeaderOptions,
   VersionApi,
 } from '@kubernetes/client-node';
-import { KINDS } from '../../src/apis/crds.ts';
+import { crdName, KINDS } from '../../src/apis/crds.ts';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { binary, pathExists, STATE_DIR } from './paths.ts';
+import { binary, pathExists, STATE_DIR, tool } from './paths.ts';
+import { errorMessage } from './shell.ts';
 import {
   crdOwnership,
   INSTALL_TIMEOUT,
@@ -63,7 +64,7 @@ interface Target {
 }
 
 async function target(): Promise<Target> {
-  const kubectl = (await pathExists(binary('kubectl'))) ? binary('kubectl') : 'kubectl';
+  const kubectl = tool('kubectl');
   const fromEnv = process.env.KUBECONFIG;
   const local = join(STATE_DIR, 'admin.kubeconfig');
   // KUBECONFIG naming the local cluster's own kubeconfig is the local cluster.
@@ -107,20 +108,13 @@ function kubeConfig(t: Target): KubeConfig {
   return kc;
 }
 
-/** An error's message with its cause (fetch reports "fetch failed" and puts the reason there). */
-function describe(error: unknown): string {
-  const e = error as { message?: string; cause?: { message?: string } };
-  const cause = e.cause?.message;
-  return cause === undefined || cause === '' ? String(e.message ?? error) : `${String(e.message)} (${cause})`;
-}
-
 /** Fails early, and plainly, when the cluster does not answer, before helm says it its own way. */
 async function reachable(t: Target): Promise<string> {
   let kc: KubeConfig;
   try {
     kc = kubeConfig(t);
   } catch (error) {
-    throw new Failure(`cannot read the kubeconfig ${t.kubeconfig}: ${describe(error)}`);
+    throw new Failure(`cannot read the kubeconfig ${t.kubeconfig}: ${errorMessage(error)}`);
   }
   const server = kc.getCurrentCluster()?.server ?? '(no server in the kubeconfig)';
   try {
@@ -128,7 +122,7 @@ async function reachable(t: Target): Promise<string> {
     return version.gitVersion;
   } catch (error) {
     const hint = t.local ? ' Check it with `npm run cluster:status`.' : '';
-    throw new Failure(`the cluster at ${server} does not answer: ${describe(error)}.${hint}`);
+    throw new Failure(`the cluster at ${server} does not answer: ${errorMessage(error)}.${hint}`);
   }
 }
 
@@ -157,7 +151,7 @@ async function explain(t: Target): Promise<void> {
     const warnings = warningEvents((await core.listNamespacedEvent({ namespace: NAMESPACE })).items);
     if (warnings.length > 0) say(`warning events in ${NAMESPACE}:\n  ${warnings.join('\n  ')}`);
   } catch (error) {
-    say(`could not read the pods in ${NAMESPACE}: ${describe(error)}`);
+    say(`could not read the pods in ${NAMESPACE}: ${errorMessage(error)}`);
   }
   // With KUBECONFIG set, kubectl reads it too (and it may be a list, which --kubeconfig is not).
   const kubectl = `${t.kubectl}${t.local ? ` --kubeconfig ${t.kubeconfig}` : ''} -n ${NAMESPACE}`;
@@ -174,13 +168,13 @@ async function explain(t: Target): Promise<void> {
 async function adoptCrds(t: Target): Promise<void> {
   const api = kubeConfig(t).makeApiClient(ApiextensionsV1Api);
   for (const kind of KINDS) {
-    const name = `${kind.plural}.${kind.group}`;
+    const name = crdName(kind);
     let crd;
     try {
       crd = await api.readCustomResourceDefinition({ name });
     } catch (error) {
       if ((error as { code?: number }).code === 404) continue;
-      throw new Failure(`cannot read CRD ${name}: ${describe(error)}`);
+      throw new Failure(`cannot read CRD ${name}: ${errorMessage(error)}`);
     }
     const ownership = crdOwnership(crd.metadata ?? {});
     if (ownership.kind === 'foreign') {
@@ -305,6 +299,6 @@ async function main(argv: readonly string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  say(`failed: ${describe(error)}`);
+  say(`failed: ${errorMessage(error)}`);
   process.exitCode = 1;
 }

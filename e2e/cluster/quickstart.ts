@@ -13,7 +13,8 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { binary, pathExists, STATE_DIR } from './paths.ts';
+import { binary, STATE_DIR, tool } from './paths.ts';
+import { errorMessage } from './shell.ts';
 import {
   forwardedPort,
   helloWorldService,
@@ -86,13 +87,6 @@ function run(
   });
 }
 
-function describe(error: unknown): string {
-  const e = error as { message?: string; cause?: { message?: string }; code?: number; body?: unknown };
-  const cause = e.cause?.message;
-  const message = String(e.message ?? error);
-  return cause === undefined || cause === '' ? message : `${message} (${cause})`;
-}
-
 // ---- The cluster -----------------------------------------------------------------------------
 
 interface Cluster {
@@ -123,7 +117,7 @@ async function currentContext(): Promise<Cluster> {
   try {
     kc.loadFromDefault();
   } catch (error) {
-    throw new Failure(`cannot read your kubeconfig: ${describe(error)}`);
+    throw new Failure(`cannot read your kubeconfig: ${errorMessage(error)}`);
   }
   const context = kc.getCurrentContext();
   const server = kc.getCurrentCluster()?.server;
@@ -137,11 +131,11 @@ async function currentContext(): Promise<Cluster> {
     say(`context ${context}: Kubernetes ${version.gitVersion} at ${server}`);
   } catch (error) {
     throw new Failure(
-      `the cluster of context ${context} at ${server} does not answer: ${describe(error)}. Check it with \`kubectl cluster-info\`, or drop --use-current-context to use the local cluster.`,
+      `the cluster of context ${context} at ${server} does not answer: ${errorMessage(error)}. Check it with \`kubectl cluster-info\`, or drop --use-current-context to use the local cluster.`,
     );
   }
   const kubeconfig = process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config');
-  const kubectl = (await pathExists(binary('kubectl'))) ? binary('kubectl') : 'kubectl';
+  const kubectl = tool('kubectl');
   return { kubeconfig, local: false, kubectl: [kubectl], kc };
 }
 
@@ -197,7 +191,7 @@ async function waitReady(cluster: Cluster, name: string): Promise<Ready> {
       });
     } catch (error) {
       raw = undefined;
-      if ((error as { code?: number }).code !== 404) say(`reading Service ${name}: ${describe(error)}`);
+      if ((error as { code?: number }).code !== 404) say(`reading Service ${name}: ${errorMessage(error)}`);
     }
     const progress = serviceProgress(raw);
     if (progress.kind === 'ready') {
@@ -341,7 +335,7 @@ function get(gw: Gateway, host: string): Promise<Answer> {
     );
     req.on('timeout', () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
     req.on('error', (error) => {
-      reject(new Failure(`GET ${gw.display}/ with Host ${host}: ${describe(error)}`));
+      reject(new Failure(`GET ${gw.display}/ with Host ${host}: ${errorMessage(error)}`));
     });
     req.end();
   });
@@ -468,7 +462,7 @@ try {
     say('interrupted. Everything so far stays; run `npm run quickstart` again to go on.');
     process.exitCode = 130;
   } else {
-    say(`failed: ${error instanceof Failure ? error.message : describe(error)}`);
+    say(`failed: ${error instanceof Failure ? error.message : errorMessage(error)}`);
     process.exitCode = 1;
   }
 }

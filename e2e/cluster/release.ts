@@ -38,6 +38,11 @@ export function installArgs(chart: string, extra: readonly string[] = []): strin
   ];
 }
 
+/** The helm flags EBB_E2E_HELM_ARGS gives ebb on a cluster other than the local one (e2e/run.ts). */
+export function e2eHelmArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.EBB_E2E_HELM_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+}
+
 /** Uninstalling twice, or a release that never was, is not an error. */
 export function uninstallArgs(): string[] {
   return ['uninstall', RELEASE, '--namespace', NAMESPACE, '--ignore-not-found', '--wait', '--timeout', '2m'];

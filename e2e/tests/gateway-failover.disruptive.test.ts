@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Service } from '../../src/apis/serving/v1/service-types.ts';
 import { CustomResources, SERVING_SERVICES } from '../../src/controller/kube.ts';
 import { gateway, Load, send, type Gateway } from './dataplane-client.ts';
-import { apps, core, createNamespace, deleteNamespace, eventually, kc } from './kube.ts';
+import { apps, core, createNamespace, deleteNamespace, eventually, kc, readyHost } from './kube.ts';
 
 const SYSTEM = 'ebb-system';
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -68,15 +68,7 @@ describe('gateway replicas', () => {
       },
     };
     await custom.create(SERVING_SERVICES, svc);
-    const host = await eventually(
-      `Service ${ns}/steady Ready`,
-      async () => {
-        const s = await custom.get<Service>(SERVING_SERVICES, ns, 'steady');
-        const ready = s.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-        return ready && s.status?.url !== undefined ? new URL(s.status.url).host : undefined;
-      },
-      120_000,
-    );
+    const host = await readyHost(ns, 'steady');
     const pods = await eventually(
       'two ready gateway pods',
       async () => {

@@ -12,7 +12,9 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import type { Service } from '../../src/apis/serving/v1/service-types.ts';
 import { Informer } from '../../src/controller/informer.ts';
+import { CustomResources, SERVING_SERVICES } from '../../src/controller/kube.ts';
 import { reuseConnections } from '../../src/controller/kubeconfig.ts';
 import { STATE_DIR, tool } from '../cluster/paths.ts';
 
@@ -53,6 +55,23 @@ export async function eventually<T>(
     await sleep(200);
   }
   throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${(last as Error).message}`}`);
+}
+
+/** The host of a Knative Service's URL once it is Ready at its current generation. */
+export async function readyHost(namespace: string, name: string, timeoutMs = 120_000): Promise<string> {
+  const resources = new CustomResources(kc);
+  return eventually(
+    `Service ${namespace}/${name} Ready`,
+    async () => {
+      const s = await resources.get<Service>(SERVING_SERVICES, namespace, name);
+      const ready = s.status?.conditions?.find((c) => c.type === 'Ready');
+      const current = s.status?.observedGeneration === s.metadata.generation;
+      return current && ready?.status === 'True' && s.status?.url !== undefined
+        ? new URL(s.status.url).host
+        : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export async function createNamespace(prefix: string): Promise<string> {

@@ -18,12 +18,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { crdName, KINDS } from '../../src/apis/crds.ts';
 import type { Service } from '../../src/apis/serving/v1/service-types.ts';
 import { CustomResources, SERVING_SERVICES } from '../../src/controller/kube.ts';
 import { tool } from '../cluster/paths.ts';
-import { installArgs, NAMESPACE, RELEASE } from '../cluster/release.ts';
+import { e2eHelmArgs, installArgs, NAMESPACE, RELEASE } from '../cluster/release.ts';
 import { gateway, Load, send, type Gateway } from './dataplane-client.ts';
-import { apps, core, createNamespace, deleteNamespace, eventually, kc, kubeconfig } from './kube.ts';
+import {
+  apps,
+  core,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  kc,
+  kubeconfig,
+  readyHost,
+} from './kube.ts';
 
 const run = promisify(execFile);
 const CHART = fileURLToPath(new URL('../../charts/ebb', import.meta.url));
@@ -32,19 +42,13 @@ const PREVIOUS_CHART = fileURLToPath(new URL('../fixtures/ebb-0.1.0.tgz', import
 const DEPLOY = fileURLToPath(new URL('../cluster/deploy.ts', import.meta.url));
 const INSTANCE = `app.kubernetes.io/instance=${RELEASE}`;
 const custom = new CustomResources(kc);
-const CRDS = [
-  'configurations.serving.knative.dev',
-  'podautoscalers.autoscaling.internal.ebb.dev',
-  'revisions.serving.knative.dev',
-  'routes.serving.knative.dev',
-  'services.serving.knative.dev',
-];
+const CRDS = KINDS.map(crdName).sort();
 let ns = '';
 let host = '';
 let gw: Gateway | undefined;
 
 /** ebb's image on a cluster other than the local one (see e2e/run.ts). */
-const HELM_ARGS = (process.env.EBB_E2E_HELM_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+const HELM_ARGS = e2eHelmArgs();
 
 /** `npm run deploy` or `npm run undeploy`, as a user runs them; their output stays on the terminal. */
 function deploy(command: 'install' | 'uninstall'): number {
@@ -60,21 +64,6 @@ async function installed(): Promise<boolean> {
   return list.items.length > 0;
 }
 
-async function readyHost(name: string): Promise<string> {
-  return eventually(
-    `Service ${ns}/${name} Ready`,
-    async () => {
-      const s = await custom.get<Service>(SERVING_SERVICES, ns, name);
-      const ready = s.status?.conditions?.find((c) => c.type === 'Ready');
-      const current = s.status?.observedGeneration === s.metadata.generation;
-      return current && ready?.status === 'True' && s.status?.url !== undefined
-        ? new URL(s.status.url).host
-        : undefined;
-    },
-    120_000,
-  );
-}
-
 beforeAll(async () => {
   ns = await createNamespace('release');
   await custom.create(SERVING_SERVICES, {
@@ -88,7 +77,7 @@ beforeAll(async () => {
       },
     },
   } satisfies Service);
-  host = await readyHost('steady');
+  host = await readyHost(ns, 'steady');
 });
 
 afterAll(async () => {
@@ -144,7 +133,7 @@ describe('the ebb release', () => {
       maxBuffer: 16 * 1024 * 1024,
     });
     expect(await chartLabels()).toEqual(['ebb-0.1.0']);
-    expect(await readyHost('steady')).toBe(host);
+    expect(await readyHost(ns, 'steady')).toBe(host);
 
     // What a user of 0.1.0 runs to upgrade: the current chart through `npm run deploy`.
     expect(deploy('install')).toBe(0);
@@ -244,7 +233,7 @@ describe('the ebb release', () => {
     expect(steady.status?.latestReadyRevisionName).toBe('steady-00001');
 
     expect(deploy('install')).toBe(0);
-    expect(await readyHost('steady')).toBe(host);
+    expect(await readyHost(ns, 'steady')).toBe(host);
     expect(await answers()).toBe(200);
   }, 300_000);
 });

@@ -150,6 +150,11 @@ export const KINDS: readonly KindDefinition[] = [
   },
 ];
 
+/** The CRD's name, `<plural>.<group>`. */
+export function crdName(kind: KindDefinition): string {
+  return `${kind.plural}.${kind.group}`;
+}
+
 export function buildCrd(kind: KindDefinition): Record<string, unknown> {
   const schema: OpenAPISchema = {
     type: 'object',
@@ -165,7 +170,7 @@ export function buildCrd(kind: KindDefinition): Record<string, unknown> {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${kind.plural}.${kind.group}`, labels: kind.labels },
+    metadata: { name: crdName(kind), labels: kind.labels },
     spec: {
       group: kind.group,
       names: {
