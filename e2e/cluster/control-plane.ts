@@ -22,6 +22,8 @@ function specs(
   dirs: ControlPlaneDirs,
 ): Record<'etcd' | 'apiserver' | 'controllerManager' | 'scheduler', DaemonSpec> {
   const pki = (f: string) => join(dirs.pki, f);
+  // Go's pprof endpoints (`kubectl get --raw /debug/pprof/profile`) for performance work only.
+  const profiling = `--profiling=${process.env.EBB_CLUSTER_PROFILING === '1'}`;
   return {
     etcd: {
       name: 'etcd',
@@ -63,7 +65,7 @@ function specs(
         `--kubelet-certificate-authority=${pki('ca.crt')}`,
         '--kubelet-preferred-address-types=InternalIP',
         '--allow-privileged=true',
-        '--profiling=false',
+        profiling,
         '--v=1',
       ],
     },
@@ -85,7 +87,7 @@ function specs(
         '--bind-address=127.0.0.1',
         `--secure-port=${PORTS.controllerManager}`,
         '--node-monitor-grace-period=40s',
-        '--profiling=false',
+        profiling,
         '--v=1',
       ],
     },

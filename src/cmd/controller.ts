@@ -1,5 +1,5 @@
 // `ebb controller`: wires informers, work queues and reconcilers for the serving kinds, elects a
-// leader among replicas (standbys keep warm caches and queues but reconcile nothing), serves
+// leader among replicas (standbys wait for the lease without watching, unless WARM_STANDBY), serves
 // metrics and health on one HTTP port, and shuts down gracefully on SIGTERM.
 import {
   AppsV1Api,
@@ -43,7 +43,7 @@ import { GarbageCollector } from '../reconciler/gc/gc.ts';
 import { RevisionReconciler } from '../reconciler/revision/revision.ts';
 import { RouteReconciler, routeReferences } from '../reconciler/route/route.ts';
 import { ServiceReconciler } from '../reconciler/service/service.ts';
-import { StatusWriter } from '../reconciler/status.ts';
+import { DEFAULT_SETTLE_MS, StatusWriter } from '../reconciler/status.ts';
 
 export interface ControllerOptions {
   systemNamespace: string;
@@ -61,6 +61,15 @@ export interface ControllerOptions {
    * status write.
    */
   serviceCoalesceMs: number;
+  /** How long a status that only reports progress (Ready Unknown) may be held back. */
+  statusSettleMs: number;
+  /**
+   * Standbys watch and cache everything too, so a new leader starts with warm caches. Off by
+   * default: every watcher costs the API server an encoded event per change, and at 10 new
+   * Services per second on 2 cores a second full set of watches was what tipped it into
+   * saturation. A cold standby lists what it needs when it takes over.
+   */
+  warmStandby: boolean;
 }
 
 export function controllerOptions(env: NodeJS.ProcessEnv = process.env): ControllerOptions {
@@ -74,6 +83,8 @@ export function controllerOptions(env: NodeJS.ProcessEnv = process.env): Control
     identity: env.POD_NAME ?? `${hostname()}-${String(process.pid)}`,
     coalesceMs: Number(env.COALESCE_MS ?? '50'),
     serviceCoalesceMs: Number(env.SERVICE_COALESCE_MS ?? '250'),
+    statusSettleMs: Number(env.STATUS_SETTLE_MS ?? String(DEFAULT_SETTLE_MS)),
+    warmStandby: env.WARM_STANDBY === 'true',
   };
 }
 
@@ -178,7 +189,7 @@ export async function runController(
   const ctx: ReconcilerContext = {
     world,
     custom,
-    status: new StatusWriter(custom),
+    status: new StatusWriter(custom, { settleMs: options.statusSettleMs }),
     apps,
     core,
     events,
@@ -250,9 +261,10 @@ export async function runController(
   });
   const gc = new GarbageCollector(ctx);
 
-  // Health and metrics on one port. Ready once the caches are warm (standbys included).
-  let synced = false;
-  const server = createOpsServer(metrics.registry, () => synced, 'caches not synced');
+  // Health and metrics on one port. Ready once this replica can do its part: the leader (or a warm
+  // standby) with synced caches, a cold standby as soon as its configuration is loaded.
+  let ready = false;
+  const server = createOpsServer(metrics.registry, () => ready, 'caches not synced');
   await new Promise<void>((resolve) => server.listen(options.metricsPort, resolve));
 
   await configStore.start();
@@ -267,13 +279,25 @@ export async function runController(
     k8sServices,
     privateServices,
   ] as Informer<Obj>[];
-  for (const i of informers) i.start();
-  await Promise.all(informers.map((i) => i.waitForSync()));
-  synced = true;
-  log.info({ identity: options.identity }, 'caches synced');
+  let caches: Promise<void> | undefined;
+  const syncCaches = (): Promise<void> => {
+    caches ??= (async () => {
+      const started = performance.now();
+      for (const i of informers) i.start();
+      await Promise.all(informers.map((i) => i.waitForSync()));
+      log.info({ identity: options.identity, ms: Math.round(performance.now() - started) }, 'caches synced');
+    })();
+    return caches;
+  };
+  const warm = !options.leaderElect || options.warmStandby;
+  if (warm) await syncCaches();
+  ready = true;
 
   let running: Promise<unknown> | undefined;
-  const startReconciling = (): void => {
+  let stopping = false;
+  const startReconciling = async (): Promise<void> => {
+    await syncCaches();
+    if (stopping) return;
     metrics.setLeader(true);
     log.info({ identity: options.identity }, 'leading: reconciling');
     gc.start();
@@ -290,7 +314,6 @@ export async function runController(
 
   let elector: LeaderElector | undefined;
   const done = new Promise<number>((resolve) => {
-    let stopping = false;
     const stop = async (code: number, why: string): Promise<void> => {
       if (stopping) return;
       stopping = true;
@@ -311,7 +334,7 @@ export async function runController(
         namespace: options.systemNamespace,
         name: 'ebb-controller',
         identity: options.identity,
-        onStartedLeading: startReconciling,
+        onStartedLeading: () => void startReconciling(),
         // A replica that lost the lease may hold stale decisions in flight: exit and start afresh.
         onStoppedLeading: () => {
           metrics.setLeader(false);
@@ -322,7 +345,7 @@ export async function runController(
         },
       });
       elector.start();
-    } else startReconciling();
+    } else void startReconciling();
   });
   return await done;
 }

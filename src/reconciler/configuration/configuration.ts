@@ -16,11 +16,14 @@ import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { collectRevisions } from '../gc/gc.ts';
 import { isControlledBy } from '../shared/meta.ts';
+import { RecentlyCreated } from '../shared/recently-created.ts';
+import { readyStatus } from '../status.ts';
 import { configurationStatus, type ConfigurationObservation } from './configuration-status.ts';
 import { makeRevision, revisionLabels, revisionName } from './resources/revision.ts';
 
 export class ConfigurationReconciler {
   private readonly ctx: ReconcilerContext;
+  private readonly created = new RecentlyCreated<Revision>();
 
   constructor(ctx: ReconcilerContext) {
     this.ctx = ctx;
@@ -40,13 +43,16 @@ export class ConfigurationReconciler {
       revisions: this.ctx.world.revisionsByConfiguration.get(key).filter((r) => isControlledBy(r, cfg)),
     };
 
-    let rev = this.ctx.world.revisions.get(`${namespace}/${name}`);
+    const revKey = `${namespace}/${name}`;
+    const now = this.ctx.now().getTime();
+    let rev = this.created.resolve(revKey, this.ctx.world.revisions.get(revKey), now);
     let created = false;
     if (rev === undefined) {
       // The cache may lag behind a create of ours (e.g. before a restart): AlreadyExists then
       // reads what is there, so a generation never gets two Revisions.
       try {
         rev = await this.ctx.custom.create(REVISIONS, makeRevision(cfg, this.ctx.now()));
+        this.created.remember(revKey, rev, now);
         created = true;
         log.info({ revision: name }, 'created revision');
         this.ctx.events.event(cfg, 'Normal', 'Created', `Created Revision ${JSON.stringify(name)}`);
@@ -81,10 +87,19 @@ export class ConfigurationReconciler {
     // Configuration back within the coalescing delay, and the status written then says as much.
     if (created && stored.status?.observedGeneration !== stored.metadata.generation) return undefined;
     const { status, events } = configurationStatus(cfg, seen, this.ctx.now());
-    if (await this.ctx.status.write(CONFIGURATIONS, stored, status))
-      for (const e of events) this.ctx.events.event(cfg, e.type, e.reason, e.message);
+    // Routes follow latestReadyRevisionName; a Service whose template names its Revision routes to
+    // it once latestCreatedRevisionName says it exists. Neither change is held back.
+    const progressOnly =
+      readyStatus(status.conditions) === 'Unknown' &&
+      status.latestReadyRevisionName === stored.status?.latestReadyRevisionName &&
+      (cfg.spec.template.metadata?.name === undefined ||
+        status.latestCreatedRevisionName === stored.status?.latestCreatedRevisionName);
+    const { written, retryAfterMs } = await this.ctx.status.write(CONFIGURATIONS, stored, status, {
+      progressOnly,
+    });
+    if (written) for (const e of events) this.ctx.events.event(cfg, e.type, e.reason, e.message);
     await collectRevisions(this.ctx, stored, status);
-    return undefined;
+    return retryAfterMs === undefined ? undefined : { requeueAfterMs: retryAfterMs };
   }
 
   /** Knative keeps the Configuration's labels on its Revisions current, e.g. after a Service rename of labels. */

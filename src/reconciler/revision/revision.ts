@@ -11,14 +11,21 @@ import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { childNeedsUpdate, withOwnedFields } from '../shared/child.ts';
 import { isControlledBy } from '../shared/meta.ts';
+import { RecentlyCreated } from '../shared/recently-created.ts';
 import { deploymentNeedsUpdate, mergeDeployment } from './resources/deployment-update.ts';
 import { makeDeployment } from './resources/deployment.ts';
 import { makePodAutoscaler } from './resources/pa.ts';
 import { makePrivateService } from './resources/private-service.ts';
+import { readyStatus } from '../status.ts';
 import { revisionStatus, type RevisionObservation } from './revision-status.ts';
 
 export class RevisionReconciler {
   private readonly ctx: ReconcilerContext;
+  private readonly created = {
+    deployments: new RecentlyCreated<V1Deployment>(),
+    services: new RecentlyCreated<V1Service>(),
+    podAutoscalers: new RecentlyCreated<PodAutoscaler>(),
+  };
 
   constructor(ctx: ReconcilerContext) {
     this.ctx = ctx;
@@ -35,7 +42,9 @@ export class RevisionReconciler {
     // Defaults are idempotent; applying them keeps the Deployment valid where the webhook did not run.
     const desired = makeDeployment({ ...defaultRevision(rev, { config }), status: rev.status }, config);
     const depName = desired.metadata?.name ?? '';
-    let deployment = this.ctx.world.deployments.get(`${namespace}/${depName}`);
+    const depKey = `${namespace}/${depName}`;
+    const now = this.ctx.now().getTime();
+    let deployment = this.created.deployments.resolve(depKey, this.ctx.world.deployments.get(depKey), now);
     let created = false;
     if (deployment === undefined) {
       created = true;
@@ -43,6 +52,7 @@ export class RevisionReconciler {
         () => this.ctx.apps.createNamespacedDeployment({ namespace, body: desired }),
         () => this.ctx.apps.readNamespacedDeployment({ namespace, name: depName }),
       );
+      this.created.deployments.remember(depKey, deployment, now);
       this.ctx.log.info({ kind: 'Revision', namespace, name: rev.metadata.name }, 'created deployment');
     } else if (!isControlledBy(deployment, rev)) {
       seen.notOwned = { kind: 'Deployment', name: depName };
@@ -60,13 +70,15 @@ export class RevisionReconciler {
     if (seen.notOwned === undefined) {
       const wantPA = makePodAutoscaler(rev, config, deployment);
       const paName = wantPA.metadata.name ?? '';
-      let pa = this.ctx.world.podAutoscalers.get(`${namespace}/${paName}`);
+      const paKey = `${namespace}/${paName}`;
+      let pa = this.created.podAutoscalers.resolve(paKey, this.ctx.world.podAutoscalers.get(paKey), now);
       if (pa === undefined) {
         created = true;
         pa = await this.create(
           () => this.ctx.custom.create(PODAUTOSCALERS, wantPA),
           () => this.ctx.custom.get<PodAutoscaler>(PODAUTOSCALERS, namespace, paName),
         );
+        this.created.podAutoscalers.remember(paKey, pa, now);
       } else if (!isControlledBy(pa, rev)) {
         seen.notOwned = { kind: 'PodAutoscaler', name: paName };
       } else if (childNeedsUpdate(pa, wantPA)) {
@@ -80,7 +92,11 @@ export class RevisionReconciler {
     if (created && rev.status?.observedGeneration !== rev.metadata.generation) return undefined;
     const before = rev.status?.conditions?.find((c) => c.type === 'Ready');
     const status = revisionStatus(rev, seen, this.ctx.now());
-    if (await this.ctx.status.write(REVISIONS, rev, status)) {
+    const { written, retryAfterMs } = await this.ctx.status.write(REVISIONS, rev, status, {
+      progressOnly: readyStatus(status.conditions) === 'Unknown',
+    });
+    if (retryAfterMs !== undefined) return { requeueAfterMs: retryAfterMs };
+    if (written) {
       const after = status.conditions?.find((c) => c.type === 'Ready');
       if (after?.status === 'False' && (before?.status !== 'False' || before.reason !== after.reason))
         this.ctx.events.event(rev, 'Warning', after.reason ?? 'Failed', after.message ?? '');
@@ -101,12 +117,15 @@ export class RevisionReconciler {
     const namespace = rev.metadata.namespace ?? '';
     const want = makePrivateService(rev);
     const name = want.metadata?.name ?? '';
-    const have = this.ctx.world.privateServices.get(`${namespace}/${name}`);
+    const key = `${namespace}/${name}`;
+    const now = this.ctx.now().getTime();
+    const have = this.created.services.resolve(key, this.ctx.world.privateServices.get(key), now);
     if (have === undefined) {
-      await this.create(
+      const svc = await this.create(
         () => this.ctx.core.createNamespacedService({ namespace, body: want }),
         () => this.ctx.core.readNamespacedService({ namespace, name }),
       );
+      this.created.services.remember(key, svc, now);
       return true;
     }
     if (!isControlledBy(have, rev)) return false;

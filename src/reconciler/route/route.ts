@@ -4,9 +4,7 @@
 import { setHeaderOptions, PatchStrategy, type V1Service } from '@kubernetes/client-node';
 import { deepEqual } from '../../apis/object-diff.ts';
 import { parseGoDuration } from '../../apis/config/go-duration.ts';
-import type { Condition } from '../../apis/meta/v1.ts';
 import { ANNOTATIONS, LABELS } from '../../apis/serving/register.ts';
-import { READY } from '../../apis/serving/v1/conditions.ts';
 import {
   ALL_TRAFFIC_ASSIGNED,
   CERTIFICATE_PROVISIONED,
@@ -23,7 +21,8 @@ import { CONFIGURATIONS, REVISIONS, ROUTES, isConflict, isNotFound } from '../..
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { isControlledBy } from '../shared/meta.ts';
-import { asStored } from '../status.ts';
+import { RecentlyCreated } from '../shared/recently-created.ts';
+import { asStored, readyStatus } from '../status.ts';
 import { routeURLs } from './resources/domains.ts';
 import {
   configurationRoutingPatches,
@@ -59,13 +58,11 @@ export function rolloutDuration(route: Route, fallbackSeconds: number): number {
   return ms === undefined || ms < 0 ? fallbackSeconds : Math.floor(ms / 1000);
 }
 
-const readyStatus = (conditions: readonly Condition[] | undefined): 'True' | 'False' | 'Unknown' =>
-  conditions?.find((c) => c.type === READY)?.status ?? 'Unknown';
-
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export class RouteReconciler {
   private readonly ctx: ReconcilerContext;
+  private readonly created = new RecentlyCreated<V1Service>();
 
   constructor(ctx: ReconcilerContext) {
     this.ctx = ctx;
@@ -153,7 +150,15 @@ export class RouteReconciler {
       await this.updateRoutingState(route, referenced, m.isReady(), now);
     }
     status.conditions = m.conditions();
-    await this.ctx.status.write(ROUTES, route, status);
+    // The gateway routes from status.traffic (and a rollout steps through the annotations): a
+    // status that changes either is never held back.
+    const progressOnly =
+      readyStatus(status.conditions) === 'Unknown' &&
+      deepEqual(asStored(status.traffic), route.status?.traffic) &&
+      deepEqual(asStored(status.annotations), route.status?.annotations);
+    const { retryAfterMs } = await this.ctx.status.write(ROUTES, route, status, { progressOnly });
+    if (retryAfterMs !== undefined)
+      result = { requeueAfterMs: Math.min(retryAfterMs, result?.requeueAfterMs ?? Infinity) };
     return result;
   }
 
@@ -166,12 +171,18 @@ export class RouteReconciler {
       systemNamespace: this.ctx.systemNamespace,
     });
     const wanted = new Set(desired.map((s) => s.metadata?.name));
+    const now = this.ctx.now().getTime();
     for (const svc of desired) {
       const name = svc.metadata?.name ?? '';
-      const existing = this.ctx.world.k8sServices.get(`${namespace}/${name}`);
+      const key = `${namespace}/${name}`;
+      const existing = this.created.resolve(key, this.ctx.world.k8sServices.get(key), now);
       if (existing === undefined) {
         try {
-          await this.ctx.core.createNamespacedService({ namespace, body: svc });
+          this.created.remember(
+            key,
+            await this.ctx.core.createNamespacedService({ namespace, body: svc }),
+            now,
+          );
         } catch (error) {
           if (!isConflict(error)) throw error;
         }

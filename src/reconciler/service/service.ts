@@ -16,12 +16,18 @@ import { revisionName } from '../configuration/resources/revision.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { childNeedsUpdate, withOwnedFields } from '../shared/child.ts';
 import { isControlledBy } from '../shared/meta.ts';
+import { RecentlyCreated } from '../shared/recently-created.ts';
 import { makeConfiguration } from './resources/configuration.ts';
 import { makeRoute } from './resources/route.ts';
+import { readyStatus } from '../status.ts';
 import { serviceStatus, type ServiceChildren } from './service-status.ts';
 
 export class ServiceReconciler {
   private readonly ctx: ReconcilerContext;
+  private readonly created = {
+    configurations: new RecentlyCreated<Configuration>(),
+    routes: new RecentlyCreated<Route>(),
+  };
 
   constructor(ctx: ReconcilerContext) {
     this.ctx = ctx;
@@ -34,8 +40,11 @@ export class ServiceReconciler {
     const children: ServiceChildren = {};
     let created = false;
 
-    const existingCfg = this.ctx.world.configurations.get(key);
+    const now = this.ctx.now().getTime();
+    const recentCfgs = this.created.configurations;
+    const existingCfg = recentCfgs.resolve(key, this.ctx.world.configurations.get(key), now);
     const cfg = await this.ensure(svc, CONFIGURATIONS, existingCfg, makeConfiguration(svc, existingCfg));
+    if (existingCfg === undefined && cfg !== 'not-owned') recentCfgs.remember(key, cfg, now);
     created ||= existingCfg === undefined && cfg !== 'not-owned';
     if (cfg === 'not-owned') children.configurationNotOwned = true;
     else children.configuration = cfg;
@@ -52,11 +61,12 @@ export class ServiceReconciler {
       else if (revisionName(cfg) !== byo) holdRoute = true;
     }
 
-    const existingRoute = this.ctx.world.routes.get(key);
+    const existingRoute = this.created.routes.resolve(key, this.ctx.world.routes.get(key), now);
     const route =
       holdRoute && existingRoute !== undefined
         ? existingRoute
         : await this.ensure(svc, ROUTES, existingRoute, makeRoute(svc));
+    if (existingRoute === undefined && route !== 'not-owned') this.created.routes.remember(key, route, now);
     if (route === 'not-owned') children.routeNotOwned = true;
     else children.route = route;
     created ||= existingRoute === undefined && route !== 'not-owned';
@@ -64,8 +74,11 @@ export class ServiceReconciler {
     // A new Service's children, just created, have nothing to report yet, and their ADDED events
     // bring it back within the coalescing delay: the status written then says all this one would.
     if (created && svc.status?.observedGeneration !== svc.metadata.generation) return undefined;
-    await this.ctx.status.write(SERVING_SERVICES, svc, serviceStatus(svc, children, this.ctx.now()));
-    return undefined;
+    const status = serviceStatus(svc, children, this.ctx.now());
+    const { retryAfterMs } = await this.ctx.status.write(SERVING_SERVICES, svc, status, {
+      progressOnly: readyStatus(status.conditions) === 'Unknown',
+    });
+    return retryAfterMs === undefined ? undefined : { requeueAfterMs: retryAfterMs };
   }
 
   private async ensure<T extends Configuration | Route>(
