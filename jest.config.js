@@ -13,7 +13,7 @@ export default {
       },
     ],
   },
-  roots: ['<rootDir>/src', '<rootDir>/e2e'],
+  roots: ['<rootDir>/src', '<rootDir>/e2e', '<rootDir>/bench'],
   testMatch: ['**/*.test.ts'],
   // e2e/tests/ holds the suites that need a running cluster; they have their own command.
   testPathIgnorePatterns: ['/node_modules/', '/e2e/tests/'],

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { STATE_DIR } from '../e2e/cluster/paths.ts';
+import { costPerObject, costSnapshot, type CostPerObject, type CostSnapshot } from './cluster-cost.ts';
 import { ANNOTATION } from '../src/apis/autoscaling/register.ts';
 import { API_VERSION } from '../src/apis/serving/register.ts';
 import type { Service } from '../src/apis/serving/v1/service-types.ts';
@@ -590,6 +591,18 @@ interface Run {
   webhookBefore: MetricSample[] | undefined;
   peaks: Peaks;
   informerRestarts: string[];
+  /** What the run cost the whole cluster per Service; undefined if the API server's metrics could not be read. */
+  cost: CostPerObject | undefined;
+}
+
+/** A cost snapshot, or undefined (with a note) where the API server's /metrics is not readable. */
+async function tryCostSnapshot(kc: KubeConfig): Promise<CostSnapshot | undefined> {
+  try {
+    return await costSnapshot(kc);
+  } catch (error) {
+    say(`no cluster cost figures: ${describe(error)}`);
+    return undefined;
+  }
 }
 
 async function measure(
@@ -648,6 +661,7 @@ async function measure(
       scrape(leader),
       webhook === undefined ? undefined : scrape(webhook).catch(() => undefined),
     ]);
+    const costBefore = await tryCostSnapshot(c.kc);
     const beforeAt = performance.now();
     sampler.start();
 
@@ -699,6 +713,7 @@ async function measure(
     }
     const after = await scrape(leader);
     const afterAt = performance.now();
+    const costAfter = costBefore === undefined ? undefined : await tryCostSnapshot(c.kc);
     const readyAt = [...ready.values()];
     return {
       namespace,
@@ -712,6 +727,10 @@ async function measure(
       webhookBefore,
       peaks: sampler.peaks,
       informerRestarts,
+      cost:
+        costBefore === undefined || costAfter === undefined
+          ? undefined
+          : costPerObject(costBefore, costAfter, options.count),
     };
   } finally {
     await sampler.stop();
@@ -820,6 +839,7 @@ function report(
     samples: run.peaks.samples,
     scrapeErrors: run.peaks.scrapeErrors,
     benchWatchRestarts: run.informerRestarts.length,
+    clusterCostPerService: run.cost,
     namespaceDeleteSeconds: deleteSeconds === undefined ? undefined : Number(deleteSeconds.toFixed(1)),
     goals: {
       readyP95Ms: GOALS.readyP95Ms,
@@ -866,6 +886,25 @@ function report(
     ]),
     ['controller informer restarts', '—', String(restarts)],
   ];
+  if (run.cost !== undefined) {
+    const { cost } = run;
+    const status = Object.entries(cost.statusWrites)
+      .sort((a, b) => b[1] - a[1])
+      .map(([resource, n]) => `${resource} ${n.toFixed(2)}`)
+      .join(', ');
+    rows.push([
+      'API writes per Service, whole cluster',
+      '—',
+      `${cost.writes.toFixed(1)} (status: ${status})`,
+    ]);
+    if (cost.machineCpuMs !== undefined) {
+      const processes = Object.entries(cost.processCpuMs)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
+        .join(', ');
+      rows.push(['machine CPU per Service', '—', `${cost.machineCpuMs.toFixed(0)} ms (${processes})`]);
+    }
+  }
   const logRow = (what: string, f: LogFigures | undefined): void => {
     if (f === undefined) return;
     rows.push([
