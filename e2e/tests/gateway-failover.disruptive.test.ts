@@ -5,10 +5,18 @@
 // suites.
 import { AutoscalingV2Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Service } from '../../src/apis/serving/v1/service-types.ts';
 import { CustomResources, SERVING_SERVICES } from '../../src/controller/kube.ts';
 import { gateway, Load, send, type Gateway } from './dataplane-client.ts';
-import { apps, core, createNamespace, deleteNamespace, eventually, kc, readyHost } from './kube.ts';
+import {
+  apps,
+  core,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  kc,
+  readyHost,
+  steadyService,
+} from './kube.ts';
 
 const SYSTEM = 'ebb-system';
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -56,18 +64,7 @@ afterAll(async () => {
 
 describe('gateway replicas', () => {
   it('deleting one of two gateway pods under load loses no request', async () => {
-    const svc: Service = {
-      apiVersion: 'serving.knative.dev/v1',
-      kind: 'Service',
-      metadata: { name: 'steady', namespace: ns },
-      spec: {
-        template: {
-          metadata: { annotations: { 'autoscaling.knative.dev/min-scale': '1' } },
-          spec: { containers: [{ image: 'dev.local/autoscale' }] },
-        },
-      },
-    };
-    await custom.create(SERVING_SERVICES, svc);
+    await custom.create(SERVING_SERVICES, steadyService(ns, 'steady'));
     const host = await readyHost(ns, 'steady');
     const pods = await eventually(
       'two ready gateway pods',

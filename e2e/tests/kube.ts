@@ -58,6 +58,22 @@ export async function eventually<T>(
 }
 
 /** The host of a Knative Service's URL once it is Ready at its current generation. */
+/** A Service of the autoscale test app that always keeps one pod: a steady target for load while
+ * something else (an upgrade, a gateway restart) is being tested. */
+export function steadyService(namespace: string, name: string): Service {
+  return {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name, namespace },
+    spec: {
+      template: {
+        metadata: { annotations: { 'autoscaling.knative.dev/min-scale': '1' } },
+        spec: { containers: [{ image: 'dev.local/autoscale' }] },
+      },
+    },
+  };
+}
+
 export async function readyHost(namespace: string, name: string, timeoutMs = 120_000): Promise<string> {
   const resources = new CustomResources(kc);
   return eventually(

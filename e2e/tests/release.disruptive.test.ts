@@ -33,6 +33,7 @@ import {
   kc,
   kubeconfig,
   readyHost,
+  steadyService,
 } from './kube.ts';
 
 const run = promisify(execFile);
@@ -66,17 +67,7 @@ async function installed(): Promise<boolean> {
 
 beforeAll(async () => {
   ns = await createNamespace('release');
-  await custom.create(SERVING_SERVICES, {
-    apiVersion: 'serving.knative.dev/v1',
-    kind: 'Service',
-    metadata: { name: 'steady', namespace: ns },
-    spec: {
-      template: {
-        metadata: { annotations: { 'autoscaling.knative.dev/min-scale': '1' } },
-        spec: { containers: [{ image: 'dev.local/autoscale' }] },
-      },
-    },
-  } satisfies Service);
+  await custom.create(SERVING_SERVICES, steadyService(ns, 'steady'));
   host = await readyHost(ns, 'steady');
 });
 
