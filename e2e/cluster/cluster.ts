@@ -7,7 +7,7 @@ import { CONTROL_PLANE, kubeconfigPath, startControlPlane, type ControlPlaneDirs
 import { Daemons } from './daemons.ts';
 import { healthy } from './health.ts';
 import { hostNetworkHealthy, setupHostNetwork, teardownHostNetwork } from './network.ts';
-import { NODE_SERVICES, startNodeServices } from './node-services.ts';
+import { NODE_SERVICES, removeProxyTables, startNodeServices } from './node-services.ts';
 import { binary, STATE_DIR } from './paths.ts';
 import { listSandboxNamespaces, removeNetns } from './agent/sandbox.ts';
 import { ensurePki } from './pki.ts';
@@ -126,8 +126,7 @@ async function waitNodeReady(): Promise<void> {
 /** Anything a crashed run left behind: pod namespaces (and their processes), kube-proxy's table. */
 async function removeLeftovers(): Promise<void> {
   for (const ns of await listSandboxNamespaces()) await removeNetns(ns);
-  await sh('nft', ['delete', 'table', 'ip', 'kube-proxy']).catch(() => undefined);
-  await sh('nft', ['delete', 'table', 'ip6', 'kube-proxy']).catch(() => undefined);
+  await removeProxyTables();
 }
 
 async function down(): Promise<void> {

@@ -1,9 +1,10 @@
 // The upstream control plane as local processes: etcd, kube-apiserver (Node and RBAC
 // authorization, ServiceAccount tokens, aggregator routing so Service-referenced webhooks reach
 // pods), kube-controller-manager and kube-scheduler, each with its own identity.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Daemons, DaemonSpec } from './daemons.ts';
+import { writeIfChanged } from './files.ts';
 import { waitHealthy } from './health.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { binary } from './paths.ts';
@@ -112,7 +113,7 @@ export async function startControlPlane(daemons: Daemons, dirs: ControlPlaneDirs
   for (const id of ['admin', 'kube-controller-manager', 'kube-scheduler']) {
     await writeKubeconfig(dirs.pki, id, APISERVER_URL, kubeconfigPath(dirs, id));
   }
-  await writeFile(
+  await writeIfChanged(
     join(dirs.state, 'scheduler.yaml'),
     [
       'apiVersion: kubescheduler.config.k8s.io/v1',

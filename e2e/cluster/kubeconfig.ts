@@ -1,7 +1,8 @@
 // Kubeconfig files for the local cluster's identities.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { writeIfChanged } from './files.ts';
 
 export async function writeKubeconfig(
   pkiDir: string,
@@ -26,5 +27,5 @@ export async function writeKubeconfig(
     contexts: [{ name: 'ebb-local', context: { cluster: 'ebb-local', user: identity } }],
     'current-context': 'ebb-local',
   };
-  await writeFile(out, stringify(config), { mode: 0o600 });
+  await writeIfChanged(out, stringify(config), 0o600);
 }

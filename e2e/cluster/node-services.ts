@@ -1,12 +1,12 @@
 // The node-level services beside the control plane: ebb's node agent, kube-proxy (nftables mode,
 // so ClusterIPs work from the host and from pods) and CoreDNS (cluster.local only; it forwards
 // nothing, so no query leaves the machine), plus the API objects they need.
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ControlPlaneDirs } from './control-plane.ts';
 import { kubeconfigPath } from './control-plane.ts';
 import type { Daemons, DaemonSpec } from './daemons.ts';
+import { writeIfChanged } from './files.ts';
 import { waitHealthy } from './health.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { binary } from './paths.ts';
@@ -17,6 +17,7 @@ import {
   BRIDGE_IP,
   CLUSTER_DOMAIN,
   DNS_SERVICE_IP,
+  KUBERNETES_SERVICE_IP,
   NODE_NAME,
   POD_CIDR,
   PORTS,
@@ -108,7 +109,7 @@ export async function startNodeServices(daemons: Daemons, dirs: ControlPlaneDirs
   for (const id of [nodeIdentity(NODE_NAME).file, 'kube-proxy', 'coredns']) {
     await writeKubeconfig(dirs.pki, id, APISERVER_URL, kubeconfigPath(dirs, id));
   }
-  await writeFile(
+  await writeIfChanged(
     join(dirs.state, 'kube-proxy.yaml'),
     stringify({
       apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
@@ -124,7 +125,7 @@ export async function startNodeServices(daemons: Daemons, dirs: ControlPlaneDirs
       conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
     }),
   );
-  await writeFile(
+  await writeIfChanged(
     join(dirs.state, 'Corefile'),
     [
       `${CLUSTER_DOMAIN}:53 in-addr.arpa:53 ip6.arpa:53 {`,
@@ -146,6 +147,12 @@ export async function startNodeServices(daemons: Daemons, dirs: ControlPlaneDirs
     ['--kubeconfig', kubeconfigPath(dirs), 'apply', '--server-side', '--force-conflicts', '-f', '-'],
     addons(),
   );
+  // kube-proxy (1.35, nftables) trusts an endpoint chain it finds in the kernel to hold what its
+  // name says. A chain an earlier kube-proxy flushed as stale (its endpoint gone, as the API
+  // server's is while it restarts) and exited before deleting stays empty, and every new
+  // connection to that ClusterIP is then lost. A kube-proxy that is not running keeps no rules
+  // up to date anyway, so the one starting now builds its tables from nothing.
+  if ((await daemons.pid('kube-proxy')) === undefined) await removeProxyTables();
   for (const spec of specs(dirs)) await daemons.start(spec);
   const alive = (name: string) => async () => (await daemons.pid(name)) !== undefined;
   await waitHealthy(
@@ -155,9 +162,21 @@ export async function startNodeServices(daemons: Daemons, dirs: ControlPlaneDirs
     alive('kube-proxy'),
   );
   await waitHealthy(
+    'the kubernetes Service through its ClusterIP',
+    { url: `https://${KUBERNETES_SERVICE_IP}/readyz`, pkiDir: dirs.pki },
+    60_000,
+    alive('kube-proxy'),
+  );
+  await waitHealthy(
     'coredns',
     { url: `http://127.0.0.1:${PORTS.dnsHealth}/health` },
     60_000,
     alive('coredns'),
   );
+}
+
+/** kube-proxy's nftables tables, IPv4 and IPv6, if there are any. */
+export async function removeProxyTables(): Promise<void> {
+  for (const family of ['ip', 'ip6'])
+    await sh('nft', ['delete', 'table', family, 'kube-proxy']).catch(() => undefined);
 }
