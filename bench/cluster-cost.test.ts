@@ -15,11 +15,11 @@ apiserver_request_duration_seconds_count{verb="POST",resource="services"} 1000
 `;
 
 describe('apiWrites', () => {
-  it('counts POST, PUT, PATCH and DELETE by resource and subresource, whatever the code', () => {
+  it('counts POST, PUT, PATCH and DELETE by verb, resource, group and subresource, whatever the code', () => {
     expect(Object.fromEntries(apiWrites(METRICS))).toEqual({
-      services: 12,
-      'services/status': 30,
-      events: 7,
+      'POST services.serving.knative.dev': 12,
+      'PATCH services.serving.knative.dev/status': 30,
+      'POST events': 7,
     });
   });
 });
@@ -42,21 +42,42 @@ describe('costPerObject', () => {
   });
 
   it('divides what changed by the number of objects', () => {
-    const before = snapshot({ services: 5, 'services/status': 10 }, 100, { 'kube-apiserver': 50 });
-    const after = snapshot({ services: 15, 'services/status': 30, events: 20 }, 104, {
-      'kube-apiserver': 52,
-      'ebb controller': 1,
-    });
+    const before = snapshot(
+      {
+        'POST services.serving.knative.dev': 5,
+        'PATCH services.serving.knative.dev/status': 10,
+        'POST services': 3,
+      },
+      100,
+      { 'kube-apiserver': 50 },
+    );
+    const after = snapshot(
+      {
+        'POST services.serving.knative.dev': 15,
+        'PATCH services.serving.knative.dev/status': 30,
+        'PUT services.serving.knative.dev/status': 10,
+        'POST services': 3,
+        'POST events': 20,
+      },
+      104,
+      { 'kube-apiserver': 52, 'ebb controller': 1 },
+    );
     expect(costPerObject(before, after, 10)).toEqual({
-      writes: 5,
-      statusWrites: { services: 2 },
+      writes: 6,
+      writesBy: {
+        'POST services.serving.knative.dev': 1,
+        'PATCH services.serving.knative.dev/status': 2,
+        'PUT services.serving.knative.dev/status': 1,
+        'POST events': 2,
+      },
+      statusWrites: { services: 3 },
       machineCpuMs: 400,
       processCpuMs: { 'kube-apiserver': 200, 'ebb controller': 100 },
     });
   });
 
   it('leaves the machine figure out when the API server is not on this machine', () => {
-    const cost = costPerObject(snapshot({}, undefined, {}), snapshot({ services: 4 }, undefined, {}), 2);
+    const cost = costPerObject(snapshot({}, undefined, {}), snapshot({ 'POST pods': 4 }, undefined, {}), 2);
     expect(cost.machineCpuMs).toBeUndefined();
     expect(cost.writes).toBe(2);
   });

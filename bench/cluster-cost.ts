@@ -19,10 +19,14 @@ const PROCESSES: [string, string][] = [
   ['ebb autoscaler', 'ebb.js autoscaler'],
   ['ebb gateway', 'ebb.js gateway'],
   ['ebb webhook', 'ebb.js webhook'],
+  ['kube-scheduler', '/kube-scheduler '],
+  ['kube-proxy', '/kube-proxy '],
+  ['coredns', '/coredns '],
+  ['node agent', '/agent/main.ts'],
 ];
 
 export interface CostSnapshot {
-  /** Write requests by `resource[/subresource]`, as the API server counts them. */
+  /** Write requests by `VERB resource[.group][/subresource]`, as the API server counts them. */
   writes: Map<string, number>;
   /** Busy CPU seconds of the whole machine; undefined when the API server is not on this machine. */
   machineCpuSeconds: number | undefined;
@@ -32,13 +36,15 @@ export interface CostSnapshot {
 
 export interface CostPerObject {
   writes: number;
+  /** Writes by `VERB resource[.group][/subresource]`, e.g. `POST events` → 3. */
+  writesBy: Record<string, number>;
   /** Status writes by resource, e.g. `services` → 1. */
   statusWrites: Record<string, number>;
   machineCpuMs: number | undefined;
   processCpuMs: Record<string, number>;
 }
 
-/** Write requests by resource from a Prometheus text exposition of the API server's metrics. */
+/** Write requests by verb and resource from a Prometheus text exposition of the API server's metrics. */
 export function apiWrites(metricsText: string): Map<string, number> {
   const writes = new Map<string, number>();
   for (const line of metricsText.split('\n')) {
@@ -48,8 +54,8 @@ export function apiWrites(metricsText: string): Map<string, number> {
     const labels: Record<string, string> = {};
     for (const l of (m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)) labels[l[1] ?? ''] = l[2] ?? '';
     if (!WRITE_VERBS.has(labels.verb ?? '')) continue;
-    const resource = labels.resource ?? '';
-    const key = labels.subresource ? `${resource}/${labels.subresource}` : resource;
+    const resource = labels.group ? `${labels.resource ?? ''}.${labels.group}` : (labels.resource ?? '');
+    const key = `${labels.verb ?? ''} ${resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
     writes.set(key, (writes.get(key) ?? 0) + Number(m[2]));
   }
   return writes;
@@ -65,11 +71,17 @@ export function busySeconds(procStat: string): number {
 /** The difference of two snapshots, divided by the number of objects the run created. */
 export function costPerObject(before: CostSnapshot, after: CostSnapshot, count: number): CostPerObject {
   let writes = 0;
+  const writesBy: Record<string, number> = {};
   const statusWrites: Record<string, number> = {};
   for (const [key, n] of after.writes) {
     const delta = n - (before.writes.get(key) ?? 0);
+    if (delta <= 0) continue;
     writes += delta;
-    if (key.endsWith('/status') && delta > 0) statusWrites[key.slice(0, -'/status'.length)] = delta / count;
+    writesBy[key] = delta / count;
+    if (key.endsWith('/status')) {
+      const resource = (key.split(' ')[1] ?? '').slice(0, -'/status'.length).split('.')[0] ?? '';
+      statusWrites[resource] = (statusWrites[resource] ?? 0) + delta / count;
+    }
   }
   const processCpuMs: Record<string, number> = {};
   for (const [name, seconds] of after.processCpuSeconds) {
@@ -79,7 +91,7 @@ export function costPerObject(before: CostSnapshot, after: CostSnapshot, count: 
     before.machineCpuSeconds === undefined || after.machineCpuSeconds === undefined
       ? undefined
       : ((after.machineCpuSeconds - before.machineCpuSeconds) * 1000) / count;
-  return { writes: writes / count, statusWrites, machineCpuMs, processCpuMs };
+  return { writes: writes / count, writesBy, statusWrites, machineCpuMs, processCpuMs };
 }
 
 async function processCpu(): Promise<Map<string, number>> {

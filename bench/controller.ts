@@ -897,6 +897,12 @@ function report(
       '—',
       `${cost.writes.toFixed(1)} (status: ${status})`,
     ]);
+    const top = Object.entries(cost.writesBy)
+      .filter(([, n]) => n >= 0.05)
+      .sort((a, b) => b[1] - a[1])
+      .map(([key, n]) => `${key} ${n.toFixed(2)}`)
+      .join(', ');
+    rows.push(['  by verb and resource (≥ 0.05)', '—', top]);
     if (cost.machineCpuMs !== undefined) {
       const processes = Object.entries(cost.processCpuMs)
         .sort((a, b) => b[1] - a[1])
