@@ -307,7 +307,21 @@ function metricsTarget(pod: V1Pod): Target | undefined {
     : { pod: name, url: `http://${ip}:${METRICS_PORT}/metrics` };
 }
 
+/** The leading controller's metrics; right after a rollout the Lease may name a pod that is gone
+ * (or no one) until a new replica takes it, so this waits up to a minute for that. */
 async function findLeader(c: Clients): Promise<Target> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await leaderTarget(c);
+    } catch (error) {
+      if (!(error instanceof Failure) || Date.now() > deadline) throw error;
+      await sleep(1000);
+    }
+  }
+}
+
+async function leaderTarget(c: Clients): Promise<Target> {
   const holder = await leaderHolder(c);
   let pod: V1Pod;
   try {

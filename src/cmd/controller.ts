@@ -32,6 +32,7 @@ import {
   ROUTES,
   SERVING_SERVICES,
   isNamespaceTerminating,
+  type CustomKind,
 } from '../controller/kube.ts';
 import { LeaderElector } from '../controller/leader-election.ts';
 import { logReconcileFailure, makeLogger, type Logger } from '../controller/logger.ts';
@@ -43,7 +44,7 @@ import { GarbageCollector } from '../reconciler/gc/gc.ts';
 import { RevisionReconciler } from '../reconciler/revision/revision.ts';
 import { RouteReconciler, routeReferences } from '../reconciler/route/route.ts';
 import { ServiceReconciler } from '../reconciler/service/service.ts';
-import { DEFAULT_SETTLE_MS, StatusWriter } from '../reconciler/status.ts';
+import { DEFAULT_SETTLE_MS, StatusWriter, type WithStatus } from '../reconciler/status.ts';
 
 export interface ControllerOptions {
   systemNamespace: string;
@@ -98,11 +99,15 @@ function enqueueOnChange<T extends Obj>(
   keys: (obj: T) => (string | undefined)[],
   queue: WorkQueue,
   coalesceMs = 0,
+  ignoreUpdate?: (obj: T, old: T) => boolean,
 ): void {
   const add = (obj: T): void => {
     for (const key of keys(obj)) if (key !== undefined && key !== '') queue.addAfter(key, coalesceMs);
   };
-  informer.on({ add, update: add, delete: add });
+  const update = (obj: T, old: T): void => {
+    if (ignoreUpdate?.(obj, old) !== true) add(obj);
+  };
+  informer.on({ add, update, delete: add });
 }
 
 /** `namespace/route` for each route in an object's serving.knative.dev/routes annotation. */
@@ -229,11 +234,16 @@ export async function runController(
   const routeQ = register('route', (k) => routeR.reconcile(k));
 
   const routesFor = (obj: Obj): string[] => routesByTarget.get(objectKey(obj)).map((r) => objectKey(r));
-  enqueueOnChange(services, (s) => [objectKey(s)], serviceQ);
-  enqueueOnChange(configurations, (c) => [objectKey(c)], configurationQ);
+  // An object's own queue skips the echo of its reconciler's status write (parents still see it).
+  const echo =
+    (kind: CustomKind) =>
+    (obj: Obj, old: Obj): boolean =>
+      ctx.status.isOwnEcho(kind, old as WithStatus, obj as WithStatus);
+  enqueueOnChange(services, (s) => [objectKey(s)], serviceQ, 0, echo(SERVING_SERVICES));
+  enqueueOnChange(configurations, (c) => [objectKey(c)], configurationQ, 0, echo(CONFIGURATIONS));
   enqueueOnChange(configurations, (c) => [labelKey(c, LABELS.service)], serviceQ, options.serviceCoalesceMs);
   enqueueOnChange(configurations, routesFor, routeQ, options.coalesceMs);
-  enqueueOnChange(revisions, (r) => [objectKey(r)], revisionQ);
+  enqueueOnChange(revisions, (r) => [objectKey(r)], revisionQ, 0, echo(REVISIONS));
   enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.configuration)], configurationQ, options.coalesceMs);
   enqueueOnChange(
     revisions,
@@ -247,7 +257,7 @@ export async function runController(
     options.coalesceMs,
   );
   enqueueOnChange(revisions, (r) => [labelKey(r, LABELS.service)], serviceQ, options.serviceCoalesceMs);
-  enqueueOnChange(routes, (r) => [objectKey(r)], routeQ);
+  enqueueOnChange(routes, (r) => [objectKey(r)], routeQ, 0, echo(ROUTES));
   enqueueOnChange(routes, (r) => [labelKey(r, LABELS.service)], serviceQ, options.serviceCoalesceMs);
   enqueueOnChange(podAutoscalers, (p) => [labelKey(p, LABELS.revision)], revisionQ, options.coalesceMs);
   enqueueOnChange(deployments, (d) => [labelKey(d, LABELS.revision)], revisionQ, options.coalesceMs);

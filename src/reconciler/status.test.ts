@@ -1,6 +1,6 @@
-// Table tests for holding back progress-only status writes.
+// Table tests for holding back progress-only status writes, and for telling a status-only update.
 import { describe, expect, it } from '@jest/globals';
-import { progressHoldMs, readyStatus, type ProgressHoldInput } from './status.ts';
+import { onlyStatusChanged, progressHoldMs, readyStatus, type ProgressHoldInput } from './status.ts';
 
 const base: ProgressHoldInput = {
   now: 10_000,
@@ -40,5 +40,42 @@ describe('readyStatus', () => {
     expect(readyStatus([{ type: 'ConfigurationsReady', status: 'True' }])).toBe('Unknown');
     expect(readyStatus([{ type: 'Ready', status: 'False' }])).toBe('False');
     expect(readyStatus([{ type: 'Ready', status: 'True' }])).toBe('True');
+  });
+});
+
+describe('onlyStatusChanged', () => {
+  interface Stored {
+    metadata: Record<string, unknown> & { labels: Record<string, string> };
+    spec: { image: string };
+    status: { observedGeneration: number };
+  }
+  const stored: Stored = {
+    metadata: {
+      name: 'hello',
+      namespace: 'default',
+      generation: 2,
+      resourceVersion: '10',
+      labels: { app: 'a' },
+      managedFields: [{ manager: 'kubectl' }],
+    },
+    spec: { image: 'x' },
+    status: { observedGeneration: 1 },
+  };
+
+  it.each<[string, (o: Stored) => void, boolean]>([
+    ['only the status changed', (o) => (o.status.observedGeneration = 2), true],
+    ['nothing changed', () => undefined, true],
+    ['the spec changed', (o) => (o.spec.image = 'y'), false],
+    ['the generation changed', (o) => (o.metadata.generation = 3), false],
+    ['a label changed', (o) => (o.metadata.labels.app = 'b'), false],
+    ['an annotation appeared', (o) => (o.metadata.annotations = { a: '1' }), false],
+    ['deletion started', (o) => (o.metadata.deletionTimestamp = '2026-12-04T00:00:00Z'), false],
+  ])('%s → %s', (_what, change, expected) => {
+    const after = structuredClone(stored);
+    // A write always moves the resourceVersion and may rewrite managedFields.
+    after.metadata.resourceVersion = '11';
+    after.metadata.managedFields = [{ manager: 'ebb' }];
+    change(after);
+    expect(onlyStatusChanged(stored, after)).toBe(expected);
   });
 });

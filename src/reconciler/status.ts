@@ -24,7 +24,7 @@ export function readyStatus(conditions: readonly Condition[] | undefined): 'True
   return conditions?.find((c) => c.type === READY)?.status ?? 'Unknown';
 }
 
-interface WithStatus<S> {
+export interface WithStatus<S = object> {
   metadata: ObjectMeta;
   status?: S;
 }
@@ -79,6 +79,9 @@ export class StatusWriter {
   private readonly settleMs: number;
   private readonly clock: () => number;
   private readonly written = new Map<string, { basedOn: string | undefined; status: unknown }>();
+  /** The status last sent for each key, recorded before the request: its watch event can come
+   * back before the API server's answer does. */
+  private readonly sent = new Map<string, unknown>();
   private readonly progress = new Map<string, Progress>();
 
   constructor(custom: CustomResources, options: { settleMs?: number; clock?: () => number } = {}) {
@@ -88,7 +91,7 @@ export class StatusWriter {
   }
 
   /** `obj`, with the status last written for it if the cache has not caught up with that write. */
-  fresh<T extends WithStatus<object>>(kind: CustomKind, obj: T): T {
+  fresh<T extends WithStatus>(kind: CustomKind, obj: T): T {
     const key = keyOf(kind, obj);
     const entry = this.written.get(key);
     if (entry === undefined) return obj;
@@ -127,6 +130,7 @@ export class StatusWriter {
       });
       if (holdMs > 0) return { written: false, retryAfterMs: holdMs };
     }
+    remember(this.sent, key, next);
     try {
       await this.custom.setStatus(kind, obj.metadata.namespace ?? '', obj.metadata.name ?? '', next);
     } catch (error) {
@@ -137,6 +141,18 @@ export class StatusWriter {
     progress.lastWriteAt = this.clock();
     remember(this.written, key, { basedOn: obj.metadata.resourceVersion, status: next });
     return { written: true };
+  }
+
+  /**
+   * True when an update the informer delivers is this writer's own last status write coming back:
+   * nothing but the status changed, and it is now exactly the status last sent. Reconciling it
+   * would find the world as before and the status it computed from it.
+   */
+  isOwnEcho(kind: CustomKind, old: WithStatus, updated: WithStatus): boolean {
+    const key = keyOf(kind, updated);
+    return (
+      this.sent.has(key) && onlyStatusChanged(old, updated) && deepEqual(updated.status, this.sent.get(key))
+    );
   }
 
   /** When this writer first saw `key` at `generation`, and when it last wrote its status. */
@@ -159,6 +175,20 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
   }
 }
 
-function keyOf(kind: CustomKind, obj: WithStatus<object>): string {
+function keyOf(kind: CustomKind, obj: WithStatus): string {
   return `${kind.plural}/${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}/${obj.metadata.uid ?? ''}`;
+}
+
+/** True when `a` and `b` differ in nothing but status and the server's bookkeeping of a write. */
+export function onlyStatusChanged(a: WithStatus, b: WithStatus): boolean {
+  const rest = (o: WithStatus): Record<string, unknown> => {
+    const copy: Record<string, unknown> = { ...o };
+    delete copy.status;
+    const meta: Record<string, unknown> = { ...o.metadata };
+    delete meta.resourceVersion;
+    delete meta.managedFields;
+    copy.metadata = meta;
+    return copy;
+  };
+  return deepEqual(rest(a), rest(b));
 }
