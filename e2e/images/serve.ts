@@ -3,12 +3,15 @@
 // for, and on SIGTERM or SIGINT stops accepting, lets in-flight requests finish, then exits 0.
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 export interface ServeOptions {
   /** Wait this long before listening (dev.local/slowstart). A signal during the wait exits 0 at once. */
   delayMs?: number;
+  /** Takes requests that ask to upgrade the connection (dev.local/echo). */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 // Set on the first signal. Node keeps a busy keep-alive connection open after its response even
@@ -80,6 +83,7 @@ export function serve(app: string, handler: Handler, options: ServeOptions = {})
     }
   });
   server.on('error', (err) => fail(`${app}: cannot listen on ${host}:${port}: ${err.message}`));
+  if (options.upgrade !== undefined) server.on('upgrade', options.upgrade);
 
   let delay: NodeJS.Timeout | undefined;
   const shutdown = (signal: NodeJS.Signals): void => {

@@ -4,6 +4,9 @@
 // scales from zero, respect containerConcurrency and timeoutSeconds, and survive scale-down and
 // rollouts without a failed request. Bounds after Knative's e2e tests (reference §8.3).
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { LABELS } from '../../src/apis/serving/register.ts';
@@ -36,9 +39,16 @@ const GRACE = 'scale-to-zero-grace-period';
 
 /** What dev.local/autoscale answers. */
 const AutoscaleAnswer = z.object({ inflight: z.number(), maxInflight: z.number() });
+const EchoAnswer = z.object({
+  method: z.string(),
+  path: z.string(),
+  query: z.record(z.string(), z.string()),
+  headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+  body: z.string(),
+});
 
 interface AppOptions {
-  image?: 'dev.local/helloworld' | 'dev.local/autoscale';
+  image?: 'dev.local/helloworld' | 'dev.local/autoscale' | 'dev.local/echo';
   target?: string;
   annotations?: Record<string, string>;
   labels?: Record<string, string>;
@@ -278,6 +288,94 @@ describe('routing by host', () => {
     const outside = await send(external, host);
     expect(outside).toMatchObject({ status: 404, refused: true });
     expect(outside.body).toContain(`no Route serves host "${host}"`);
+  });
+});
+
+describe('forwarding', () => {
+  it('streams a chunked body to the pod with X-Forwarded-* and Forwarded set, and internal and hop-by-hop headers left out', async () => {
+    const svc = await create('fwd', { image: 'dev.local/echo' });
+    const host = hostOf(svc.status?.url);
+    await answers(external, host);
+    const pieces = ['first ', 'second ', 'third'];
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: external.address,
+          port: external.port,
+          method: 'POST',
+          path: '/in?x=1',
+          headers: {
+            host,
+            'transfer-encoding': 'chunked',
+            connection: 'keep-alive, x-hop',
+            'x-hop': 'not for the pod',
+            'keep-alive': 'timeout=5',
+            'knative-serving-tag': 'none',
+            'x-ebb-debug': '1',
+            'x-end-to-end': 'kept',
+          },
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body });
+          });
+        },
+      );
+      req.on('error', reject);
+      // The body leaves in pieces, a little apart, so it is streamed rather than sent at once.
+      void (async () => {
+        for (const piece of pieces) {
+          req.write(piece);
+          await sleep(50);
+        }
+        req.end();
+      })();
+    });
+    expect(answer.status).toBe(200);
+    const seen = EchoAnswer.parse(JSON.parse(answer.body));
+    expect(seen).toMatchObject({ method: 'POST', path: '/in', query: { x: '1' }, body: pieces.join('') });
+    expect(seen.headers).toMatchObject({
+      host,
+      'x-end-to-end': 'kept',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': host,
+    });
+    expect(seen.headers['x-forwarded-for']).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(seen.headers.forwarded).toContain(`host=${host}`);
+    for (const name of ['x-hop', 'keep-alive', 'knative-serving-tag', 'x-ebb-debug'])
+      expect(seen.headers).not.toHaveProperty(name);
+  });
+
+  it('tunnels a websocket upgrade both ways', async () => {
+    const svc = await create('tunnel', { image: 'dev.local/echo' });
+    const host = hostOf(svc.status?.url);
+    await answers(external, host);
+    const socket = connect({ host: external.address, port: external.port });
+    try {
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (c: string) => (received += c));
+      socket.write(
+        `GET /tunnel HTTP/1.1\r\nhost: ${host}\r\nconnection: Upgrade\r\nupgrade: websocket\r\n` +
+          'sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      );
+      const head = await eventually('the 101 answer', () =>
+        Promise.resolve(received.includes('\r\n\r\n') ? received : undefined),
+      );
+      expect(head.split('\r\n')[0]).toBe('HTTP/1.1 101 Switching Protocols');
+      // RFC 6455's own example key and answer: the pod's handshake reached the client unchanged.
+      expect(head.toLowerCase()).toContain('sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=');
+      received = '';
+      socket.write('ping over the tunnel');
+      expect(
+        await eventually('the echo', () => Promise.resolve(received.length >= 20 ? received : undefined)),
+      ).toBe('ping over the tunnel');
+    } finally {
+      socket.destroy();
+    }
   });
 });
 

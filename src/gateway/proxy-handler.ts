@@ -2,7 +2,8 @@
 // (waiting in the revision's bounded queue while there is none) → proxied with keep-alive,
 // streaming both ways, websockets included. The gateway answers itself only when it must, always
 // with a one-line reason: 404 for a host no Route serves, 503 when the route is not ready or the
-// queue is full, 504 on the revision's timeouts, 502 when the pod cannot be reached.
+// queue is full, 504 on the revision's timeouts, 502 when the pod cannot be reached. Plain requests
+// go through forward() (node:http); upgrades are tunnelled by http-proxy-3.
 import { Agent, type IncomingMessage, type ServerResponse, type ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import { ProxyServer } from 'http-proxy-3';
@@ -10,6 +11,7 @@ import type { Logger } from 'pino';
 import { QueueFullError } from './breaker.ts';
 import { splitAddress } from './endpoints.ts';
 import { forwardHeaders } from './forward-headers.ts';
+import { forward } from './forwarder.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { PodReservation } from './pod-trackers.ts';
 import type { ConcurrencyReporter } from './request-stats.ts';
@@ -59,6 +61,7 @@ const POD_GONE = new Set(['ECONNREFUSED', 'EHOSTUNREACH']);
 export class ProxyHandler {
   private readonly deps: ProxyDeps;
   private readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 1024, scheduling: 'lifo' });
+  /** Tunnels upgrades (websockets); plain requests go through forward(). */
   private readonly proxy = new ProxyServer({ xfwd: false, ws: true });
   private readonly exchanges = new WeakMap<IncomingMessage, Exchange>();
   private inFlight = 0;
@@ -66,27 +69,6 @@ export class ProxyHandler {
 
   constructor(deps: ProxyDeps) {
     this.deps = deps;
-    this.proxy.on('proxyReq', (proxyReq, req) => {
-      const ex = this.exchanges.get(req);
-      if (ex !== undefined) ex.proxyReq = proxyReq;
-    });
-    this.proxy.on('proxyRes', (proxyRes, req, res) => {
-      const ex = this.exchanges.get(req);
-      if (ex === undefined) return;
-      // The response has started: only the overall and idle timeouts still apply.
-      const started = ex.timers.pop();
-      if (started !== undefined) clearTimeout(started);
-      // Draining: every response asks its client to reconnect (to another replica). Set on the
-      // upstream headers, because the proxy copies those onto the response after this event.
-      if (this.deps.draining()) proxyRes.headers.connection = 'close';
-      // The pod's keep-alive terms are for the gateway's connection to it, not the client's.
-      delete proxyRes.headers['keep-alive'];
-      if (proxyRes.headers.connection?.toLowerCase() === 'keep-alive') delete proxyRes.headers.connection;
-      if (ex.backend.settings.idleTimeoutMs > 0)
-        proxyRes.on('data', () => {
-          this.touch(req, res, ex);
-        });
-    });
   }
 
   /** Requests (and websockets) being handled right now. */
@@ -255,8 +237,28 @@ export class ProxyHandler {
       });
     }
     const { host, port } = splitAddress(reservation.tracker.dest);
-    this.proxy.web(req, res, { target: { host, port }, agent: this.agent }, (error) => {
-      this.onProxyError(error, req, res, ex);
+    forward(req, res, {
+      host,
+      port,
+      agent: this.agent,
+      headers: req.headers,
+      onRequest: (upstream) => {
+        ex.proxyReq = upstream;
+      },
+      onResponse: (answer) => {
+        // The response has started: only the overall and idle timeouts still apply.
+        const started = ex.timers.pop();
+        if (started !== undefined) clearTimeout(started);
+        if (settings.idleTimeoutMs > 0)
+          answer.on('data', () => {
+            this.touch(req, res, ex);
+          });
+        // Draining: every response asks its client to reconnect (to another replica).
+        return this.deps.draining();
+      },
+      onError: (error) => {
+        this.onProxyError(error, req, res, ex);
+      },
     });
   }
 
