@@ -12,7 +12,6 @@ import {
   type OutgoingHttpHeaders,
   type ServerResponse,
 } from 'node:http';
-import { pipeline } from 'node:stream';
 import type { HeaderRecord } from './forward-headers.ts';
 
 /** Hop-by-hop headers; Transfer-Encoding is handled apart (it frames the body being relayed). */
@@ -111,8 +110,14 @@ export function forward(req: IncomingMessage, res: ServerResponse, options: Forw
     }
     res.writeHead(answer.statusCode ?? 502, answer.statusMessage, downstreamHeaders(answer.headers, close));
     // A break on either side destroys both: a client that went away frees nothing for reuse, and
-    // a pod that broke off mid-body leaves the client a cut-off response, as it must.
-    pipeline(answer, res, () => undefined);
+    // a pod that broke off mid-body leaves the client a cut-off response, as it must. (pipe and two
+    // listeners rather than stream.pipeline, which allocates an AbortController and a DOMException
+    // per call: 5 % of the gateway's CPU in a profile.)
+    answer.on('error', () => res.destroy());
+    res.once('close', () => {
+      if (!answer.complete) answer.destroy();
+    });
+    answer.pipe(res);
   });
   // A client that goes away mid-request ends the exchange with the pod too.
   res.once('close', () => {
