@@ -377,6 +377,31 @@ describe('forwarding', () => {
       socket.destroy();
     }
   });
+  it('answers a request that offers an h2c upgrade as the HTTP/1.1 request it also is', async () => {
+    const svc = await create('h2c', { image: 'dev.local/echo' });
+    const host = hostOf(svc.status?.url);
+    await answers(external, host);
+    const socket = connect({ host: external.address, port: external.port });
+    try {
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (c: string) => (received += c));
+      // What `curl --http2` sends over cleartext.
+      socket.write(
+        `GET /h2c HTTP/1.1\r\nhost: ${host}\r\nconnection: Upgrade, HTTP2-Settings\r\nupgrade: h2c\r\n` +
+          'http2-settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n',
+      );
+      const answer = await eventually('the answer', () =>
+        Promise.resolve(received.includes('"path":"/h2c"') ? received : undefined),
+      );
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+      // The pod got a plain request: the upgrade offer was hop-by-hop.
+      expect(answer).not.toContain('"upgrade"');
+      expect(answer).not.toContain('"http2-settings"');
+    } finally {
+      socket.destroy();
+    }
+  });
 });
 
 describe('scale to and from zero', () => {

@@ -24,6 +24,7 @@ import { createOpsServer } from '../controller/ops-server.ts';
 import { revisionEndpoints, sliceRevisionKey, splitAddress } from '../gateway/endpoints.ts';
 import { splitKey } from '../reconciler/context.ts';
 import { GatewayMetrics } from '../gateway/metrics.ts';
+import { isWebsocketUpgrade } from '../gateway/forwarder.ts';
 import { ProxyHandler } from '../gateway/proxy-handler.ts';
 import { ConcurrencyReporter } from '../gateway/request-stats.ts';
 import { RevisionBackend, revisionSettings, type Peers } from '../gateway/revision-backend.ts';
@@ -227,7 +228,13 @@ export async function runGateway(
   const listen = (port: number, server: Server): Promise<void> =>
     new Promise((resolve) => server.listen(port, resolve));
   const makeServer = (listener: 'external' | 'internal'): Server => {
-    const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 75_000 });
+    const server = createServer({
+      requestTimeout: 0,
+      headersTimeout: 60_000,
+      keepAliveTimeout: 75_000,
+      // Other upgrades (h2c) come in as plain requests instead of a dropped connection.
+      shouldUpgradeCallback: isWebsocketUpgrade,
+    });
     server.on('request', handler.web(listener));
     server.on('upgrade', handler.upgrade(listener));
     server.on('clientError', (_error, socket) => {

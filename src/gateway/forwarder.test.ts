@@ -1,6 +1,6 @@
 // Table tests for the headers the warm path sends to a pod and back to the client.
 import { describe, expect, it } from '@jest/globals';
-import { downstreamHeaders, upstreamHeaders } from './forwarder.ts';
+import { downstreamHeaders, isWebsocketUpgrade, upstreamHeaders } from './forwarder.ts';
 
 describe('upstreamHeaders', () => {
   it('keeps end-to-end headers, Transfer-Encoding and Content-Length', () => {
@@ -67,5 +67,18 @@ describe('downstreamHeaders', () => {
 
   it("does not pass on the pod's own Connection: close, which was about the gateway's connection", () => {
     expect(downstreamHeaders({ connection: 'close', 'x-a': '1' }, false)).toEqual({ 'x-a': '1' });
+  });
+});
+
+describe('isWebsocketUpgrade', () => {
+  it.each<[string | undefined, boolean]>([
+    ['websocket', true],
+    ['WebSocket', true],
+    ['foo/2, websocket', true],
+    ['h2c', false],
+    ['', false],
+    [undefined, false],
+  ])('Upgrade: %s → %s', (upgrade, expected) => {
+    expect(isWebsocketUpgrade({ headers: upgrade === undefined ? {} : { upgrade } })).toBe(expected);
   });
 });

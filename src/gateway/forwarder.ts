@@ -2,7 +2,7 @@
 // Agent, both bodies streamed. Hop-by-hop headers (RFC 9110 §7.6.1) stay on their own connection:
 // the client's Connection, Keep-Alive or TE never reach the pod (a client's `Connection: close`
 // would otherwise close the pooled connection to it), and the pod's never reach the client.
-// Upgrades (websockets) do not come here; the proxy handler tunnels them.
+// Websocket upgrades do not come here; the proxy handler tunnels them.
 import {
   request,
   type Agent,
@@ -68,6 +68,16 @@ export function downstreamHeaders(
   }
   if (close) out.connection = 'close';
   return out;
+}
+
+/**
+ * True for a request asking for a websocket, the one upgrade the gateway tunnels. Any other (e.g.
+ * `Upgrade: h2c` from `curl --http2`) is served as the plain HTTP/1.1 request it also is, as RFC
+ * 9110 §7.8 lets a server do.
+ */
+export function isWebsocketUpgrade(req: Pick<IncomingMessage, 'headers'>): boolean {
+  const upgrade = req.headers.upgrade;
+  return upgrade !== undefined && upgrade.split(',').some((p) => p.trim().toLowerCase() === 'websocket');
 }
 
 export interface ForwardOptions {
