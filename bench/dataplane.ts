@@ -1,7 +1,8 @@
 // `npm run bench:dataplane`: what ebb's gateway costs on the request path. One Knative Service
-// (dev.local/helloworld, min- and max-scale 1, so one warm pod) is reached three ways: straight at
-// its pod, through the gateway (its ClusterIP, Host header of the route), and through nginx on
-// 127.0.0.1 as a reference proxy. For each: throughput at saturation (closed loop) with the proxy's
+// (dev.local/helloworld, min- and max-scale 1, so one warm pod) is reached four ways: straight at
+// its pod, through the gateway (its ClusterIP, Host header of the route), through the gateway's pod
+// IP (no ClusterIP hop; the goals still use the ClusterIP path, as clients do), and through nginx
+// on 127.0.0.1 as a reference proxy. For each: throughput at saturation (closed loop) with the proxy's
 // CPU, so throughput per core; then latency at a fixed rate (open loop). The paths take turns in
 // short slices, so that other work on the machine weighs on each alike. Goals: the gateway adds at
 // most 1 ms at p99 over direct at 1,000 req/s, and serves at least half nginx's throughput per core.
@@ -33,6 +34,7 @@ import {
   percentile,
   podIdentity,
   revisionEndpoints,
+  SYSTEM_NAMESPACE,
   waitReady,
   type Clients,
   type PodEndpoint,
@@ -133,7 +135,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 
 // ---- Measuring -----------------------------------------------------------------------------
 
-type PathName = 'direct' | 'gateway' | 'nginx';
+type PathName = 'direct' | 'gateway' | 'gateway pod' | 'nginx';
 
 interface Path {
   name: PathName;
@@ -386,7 +388,7 @@ function report(
   figures: Record<PathName, PathFigures>,
   context: { namespace: string; gatewayPods: string[]; warnings: unknown },
 ): { table: string; json: object } {
-  const names: PathName[] = ['direct', 'gateway', 'nginx'];
+  const names: PathName[] = ['direct', 'gateway', 'gateway pod', 'nginx'];
   const col = (f: (p: PathFigures, name: PathName) => string): string[] => names.map((n) => f(figures[n], n));
   const perCore = (p: PathFigures): number =>
     p.saturation.proxyCores > 0 ? p.saturation.load.throughput / p.saturation.proxyCores : NaN;
@@ -440,7 +442,7 @@ function report(
     `Data-plane benchmark: dev.local/helloworld, one pod; ${options.rounds} rounds, the paths taking turns; gateway ${context.gatewayPods.join(', ')}; nginx 1 worker`,
     `Machine: ${m.cpus} cores (${m.model}), ${m.memoryGiB} GiB, Node ${m.node}; load average ${m.loadAverage} at the end; cluster, ebb, nginx and the load generator (${options.workers} threads) share the cores`,
     '',
-    markdownTable(['figure', 'direct', 'gateway', 'nginx'], rows),
+    markdownTable(['figure', ...names], rows),
     '',
     markdownTable(['goal', 'target', 'measured'], goals),
     ...(generatorBusy > 0.95
@@ -477,6 +479,15 @@ function report(
 
 // ---- Main ----------------------------------------------------------------------------------
 
+/** The port a Service's `targetPort` (a number, or a container port's name) means on `pod`. */
+async function podPort(c: Clients, pod: string, targetPort: number | string | undefined): Promise<number> {
+  if (typeof targetPort === 'number') return targetPort;
+  const spec = (await c.core.readNamespacedPod({ namespace: SYSTEM_NAMESPACE, name: pod })).spec;
+  for (const container of spec?.containers ?? [])
+    for (const p of container.ports ?? []) if (p.name === targetPort) return p.containerPort;
+  throw new Failure(`gateway pod ${pod} has no container port named ${String(targetPort)}`);
+}
+
 async function main(options: Options, signal: AbortSignal): Promise<number> {
   const c = connect();
   const gateway = await gatewayAddress(c);
@@ -487,6 +498,10 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
       `found ${gatewayPids.length} host processes for ${gatewayPods.length} Running gateway pods; the CPU figures need the local cluster's node agent on this host, and root`,
     );
   }
+  const gatewayPod = gatewayPods[0];
+  if (gatewayPod === undefined || gatewayPod.ip === '')
+    throw new Failure('no Running gateway pod with an IP');
+  const gatewayPodPort = await podPort(c, gatewayPod.name, gateway.targetPort);
   const nginxBinary = await ensureNginx(say);
   say(
     `gateway ${gateway.address}:${gateway.port} (pods ${gatewayPods.map((p) => p.name).join(', ')}); nginx ${nginxBinary}`,
@@ -518,6 +533,11 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
       {
         name: 'gateway',
         target: { address: gateway.address, port: gateway.port, host: svc.host, path: '/' },
+        pids: gatewayPids,
+      },
+      {
+        name: 'gateway pod',
+        target: { address: gatewayPod.ip, port: gatewayPodPort, host: svc.host, path: '/' },
         pids: gatewayPids,
       },
       {

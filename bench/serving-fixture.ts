@@ -70,10 +70,12 @@ export interface Address {
 }
 
 /**
- * The ebb-gateway Service's ClusterIP and port. Also the first API call of a run, so it turns
+ * The ebb-gateway Service's ClusterIP and port, and the port (number or name) it sends to on the pods. Also the first API call of a run, so it turns
  * "no cluster" and "no ebb" into messages that say what to do.
  */
-export async function gatewayAddress(c: Clients): Promise<Address> {
+export async function gatewayAddress(
+  c: Clients,
+): Promise<Address & { targetPort: number | string | undefined }> {
   let svc;
   try {
     svc = await c.core.readNamespacedService({ name: GATEWAY_SERVICE, namespace: SYSTEM_NAMESPACE });
@@ -92,7 +94,8 @@ export async function gatewayAddress(c: Clients): Promise<Address> {
   if (address === undefined || address === '' || address === 'None' || port === undefined) {
     throw new Failure(`Service ${SYSTEM_NAMESPACE}/${GATEWAY_SERVICE} has no ClusterIP or port`);
   }
-  return { address, port };
+  const target = svc.spec?.ports?.[0]?.targetPort;
+  return { address, port, targetPort: target };
 }
 
 export async function createNamespace(c: Clients, prefix: string, bench: string): Promise<string> {
