@@ -5,11 +5,13 @@
 //   current          the cluster KUBECONFIG names (kind in .github/workflows/e2e-kind.yaml), left
 //                    as it is; ebb is installed with EBB_E2E_HELM_ARGS (its image), and the suites
 //                    that restart or inspect the local cluster's own daemons are left out.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STATE_DIR, tool } from './cluster/paths.ts';
 import { e2eHelmArgs } from './cluster/release.ts';
+import { LineTail, type StepResult, summarize } from './run-summary.ts';
 
 const node = process.execPath;
 const cluster = new URL('./cluster/cluster.ts', import.meta.url).pathname;
@@ -17,8 +19,45 @@ const deploy = new URL('./cluster/deploy.ts', import.meta.url).pathname;
 const jest = new URL('../node_modules/jest/bin/jest.js', import.meta.url).pathname;
 const config = new URL('./jest.config.js', import.meta.url).pathname;
 
-function step(args: string[], env: NodeJS.ProcessEnv = process.env): number {
-  return spawnSync(args[0] ?? '', args.slice(1), { stdio: 'inherit', env }).status ?? 1;
+const steps: StepResult[] = [];
+const reports = mkdtempSync(join(tmpdir(), 'ebb-e2e-'));
+
+/** Runs one step with its output passed through, and records its exit code and last lines. */
+async function step(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  reportFile?: string,
+): Promise<number> {
+  const tail = new LineTail(40);
+  const child = spawn(args[0] ?? '', args.slice(1), { stdio: ['inherit', 'pipe', 'pipe'], env });
+  child.stdout.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    tail.push(chunk.toString('utf8'));
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    tail.push(chunk.toString('utf8'));
+  });
+  const code = await new Promise<number>((resolve) => {
+    child.on('error', (error) => {
+      tail.push(`cannot run ${args[0] ?? ''}: ${error.message}\n`);
+      resolve(1);
+    });
+    child.on('close', (status) => {
+      resolve(status ?? 1);
+    });
+  });
+  let report: unknown;
+  if (reportFile !== undefined) {
+    try {
+      report = JSON.parse(readFileSync(reportFile, 'utf8'));
+    } catch {
+      report = undefined; // the run died before jest wrote it; the tail says why
+    }
+  }
+  steps.push({ name, code, tail: tail.get(), report });
+  return code;
 }
 
 function dump(kubeconfig: string, local: boolean): void {
@@ -55,8 +94,10 @@ if (kubeconfig === undefined || kubeconfig === '') {
 const env = { ...process.env, KUBECONFIG: kubeconfig };
 // The local cluster's own suites: its daemons, its node agent, its teardown.
 const localOnly = local ? 'teardown' : 'teardown|cluster.test|informer-restart';
-const jestRun = (args: string[]) =>
-  step(
+const jestRun = (name: string, args: string[]) => {
+  const reportFile = join(reports, `${steps.length}.json`);
+  return step(
+    name,
     [
       node,
       '--experimental-vm-modules',
@@ -65,31 +106,42 @@ const jestRun = (args: string[]) =>
       '-c',
       config,
       '--runInBand',
+      '--json',
+      `--outputFile=${reportFile}`,
       ...args,
     ],
     env,
+    reportFile,
   );
+};
 
-let code = local ? step([node, cluster, 'up']) : 0;
+let code = local ? await step('cluster up', [node, cluster, 'up']) : 0;
 // ebb itself, installed from this checkout by its chart, as users install it.
 if (code === 0) {
-  code = step([node, deploy, 'install', ...(local ? [] : e2eHelmArgs())], env);
+  code = await step('deploy', [node, deploy, 'install', ...(local ? [] : e2eHelmArgs())], env);
 }
 if (code === 0) {
   // Patterns first: jest's array options would swallow positional arguments that follow them.
-  code = jestRun([...extra, `--testPathIgnorePatterns=${localOnly}|disruptive`]);
+  code = await jestRun('suites', [...extra, `--testPathIgnorePatterns=${localOnly}|disruptive`]);
   // Suites that restart cluster components run after the others, so they cannot disturb them; the
   // one that restarts the API server runs last of all, since jest orders the files of one run freely.
   if (code === 0 && extra.length === 0)
-    code = jestRun(['disruptive', `--testPathIgnorePatterns=${localOnly}|informer-restart`]);
-  if (code === 0 && extra.length === 0 && local) code = jestRun(['informer-restart']);
+    code = await jestRun('suites that restart components', [
+      'disruptive',
+      `--testPathIgnorePatterns=${localOnly}|informer-restart`,
+    ]);
+  if (code === 0 && extra.length === 0 && local)
+    code = await jestRun('the API server restart suite', ['informer-restart']);
   if (code !== 0) dump(kubeconfig, local);
 } else {
   dump(kubeconfig, local);
 }
 // Set EBB_KEEP_CLUSTER=1 to leave the local cluster up after the suites, for debugging.
 if (local && process.env.EBB_KEEP_CLUSTER !== '1') {
-  const teardown = jestRun(['teardown']);
+  const teardown = await jestRun('teardown', ['teardown']);
   if (code === 0) code = teardown;
 }
+const summary = summarize(steps);
+if (summary.length > 0) process.stderr.write(`\n${summary.join('\n')}\n`);
+rmSync(reports, { recursive: true, force: true });
 process.exitCode = code;
