@@ -54,10 +54,20 @@ describe('resolveImage', () => {
 
   it("runs dev.local/ebb as this checkout's compiled ebb command (the agent appends the container args)", () => {
     const ebb = fileURLToPath(new URL('../../bin/ebb.js', import.meta.url));
-    expect(resolveImage('dev.local/ebb:dev')).toEqual({
+    expect(resolveImage('dev.local/ebb:dev', () => true)).toEqual({
       command: [process.execPath, ebb],
       env: { NODE_COMPILE_CACHE, EBB_RUN_DIST: '1', NODE_ENV: 'production' },
     });
+  });
+
+  it('reports dev.local/ebb as not built while dist/ is missing, and names the command that builds it', () => {
+    const missing = resolveImage('dev.local/ebb:dev', () => false);
+    expect(missing?.notBuilt).toMatch(
+      /^image dev\.local\/ebb is this checkout's build output, and \/.*\/dist\/cli\/main\.js does not exist yet; npm run deploy/,
+    );
+    expect(resolveImage('dev.local/ebb:dev', () => true)?.notBuilt).toBeUndefined();
+    // The test apps run from source: nothing to build.
+    expect(resolveImage('dev.local/helloworld', () => false)?.notBuilt).toBeUndefined();
   });
 
   it('points every image at an absolute path to a script that exists', async () => {

@@ -2,7 +2,9 @@
 // container as a local process, and this table maps an image name to the command that stands in
 // for it. An image not listed here fails to pull (ErrImagePull). `dev.local/ebb`, the image the
 // chart's components run, is this checkout's `ebb` command, compiled to dist/ as the real image
-// runs it; `npm run deploy` builds it first.
+// runs it; `npm run deploy` builds it first. Until then the image is not there: its pods wait in
+// ImagePullBackOff and start once it is built, as they would while a registry push is under way.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { binary, CACHE_DIR } from './paths.ts';
@@ -13,6 +15,9 @@ export interface ImageEntry {
   description: string;
   /** Environment the image itself would carry. */
   env?: Record<string, string>;
+  /** A build output the image is made of, and the command that builds it: until that file
+   * exists, the image does not either. */
+  builtBy?: { file: string; command: string };
 }
 
 function app(name: string): string {
@@ -26,6 +31,10 @@ export const IMAGES: Record<string, ImageEntry> = {
     description:
       "the ebb command of this checkout (its dist/); a container's args are its subcommand (controller, webhook)",
     env: { EBB_RUN_DIST: '1', NODE_ENV: 'production' },
+    builtBy: {
+      file: fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url)),
+      command: 'npm run deploy (or npm run build)',
+    },
   },
   'dev.local/helloworld': {
     script: app('helloworld'),
@@ -73,13 +82,30 @@ export function imageName(image: string): string {
  */
 export const NODE_COMPILE_CACHE = join(CACHE_DIR, 'node-compile-cache');
 
+export interface ResolvedImage {
+  command: string[];
+  env?: Record<string, string>;
+  /** Set when the image is known but not built yet: why, and what builds it. */
+  notBuilt?: string;
+}
+
 /** The command that runs an image (and env the image itself would carry), or undefined. */
-export function resolveImage(image: string): { command: string[]; env?: Record<string, string> } | undefined {
+export function resolveImage(
+  image: string,
+  exists: (file: string) => boolean = existsSync,
+): ResolvedImage | undefined {
   const name = imageName(image);
   // hasOwn: "constructor" or "toString" must not resolve through the object's prototype.
   const entry = Object.hasOwn(IMAGES, name) ? IMAGES[name] : undefined;
   if (entry !== undefined) {
-    return { command: [process.execPath, entry.script], env: { NODE_COMPILE_CACHE, ...entry.env } };
+    const resolved: ResolvedImage = {
+      command: [process.execPath, entry.script],
+      env: { NODE_COMPILE_CACHE, ...entry.env },
+    };
+    if (entry.builtBy !== undefined && !exists(entry.builtBy.file)) {
+      resolved.notBuilt = `image ${name} is this checkout's build output, and ${entry.builtBy.file} does not exist yet; ${entry.builtBy.command} builds it`;
+    }
+    return resolved;
   }
   const tool = Object.hasOwn(BINARY_IMAGES, name) ? BINARY_IMAGES[name] : undefined;
   return tool === undefined ? undefined : { command: [tool()] };

@@ -35,6 +35,8 @@ export interface WorkerDeps {
 
 const now = () => new Date();
 const MAX_BACKOFF_MS = 30_000;
+/** How often a container whose image is not built yet looks again. */
+const NOT_BUILT_RETRY_MS = 1_000;
 
 class ContainerRunner {
   readonly spec: V1Container;
@@ -216,6 +218,14 @@ export class PodWorker {
       };
       this.scheduleStatus();
       onExit?.(1);
+      return;
+    }
+    if (image.notBuilt !== undefined) {
+      // Waits for the build rather than failing: `npm run deploy` builds it, then the container
+      // starts within one retry, with no crash-loop backoff to sit out.
+      runner.state = { waiting: { reason: 'ImagePullBackOff', message: image.notBuilt } };
+      this.scheduleStatus();
+      runner.timers.push(setTimeout(() => void this.launch(name, onExit), NOT_BUILT_RETRY_MS));
       return;
     }
     let env: Record<string, string>;
