@@ -6,7 +6,7 @@
 //                    as it is; ebb is installed with EBB_E2E_HELM_ARGS (its image), and the suites
 //                    that restart or inspect the local cluster's own daemons are left out.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STATE_DIR, tool } from './cluster/paths.ts';
@@ -115,6 +115,16 @@ const jestRun = (name: string, args: string[]) => {
   );
 };
 
+// A local cluster left behind by a run that never got to `cluster down` (a killed session, a
+// reboot) holds that run's objects and pods; the suites start from a clean one instead. A running,
+// healthy cluster is reused as it is.
+if (local && existsSync(STATE_DIR) && (await step('cluster status', [node, cluster, 'status'])) !== 0) {
+  process.stderr.write(
+    '[e2e] the local cluster is not running as a whole: removing what is left of it first\n',
+  );
+  steps.pop(); // an unhealthy status is why this runs, not a failure
+  await step('cluster down (what an earlier run left)', [node, cluster, 'down']);
+}
 let code = local ? await step('cluster up', [node, cluster, 'up']) : 0;
 // ebb itself, installed from this checkout by its chart, as users install it.
 if (code === 0) {

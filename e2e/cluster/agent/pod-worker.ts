@@ -569,8 +569,10 @@ export class PodWorker {
     const status = {
       phase,
       hostIP: BRIDGE_IP,
-      hostIPs: [{ ip: BRIDGE_IP }],
-      ...(this.ip === '' ? {} : { podIP: this.ip, podIPs: [{ ip: this.ip }] }),
+      // `$patch: replace`: the strategic merge would otherwise add this IP to the list beside the
+      // one a pod re-adopted after a node restart had before, which the API server rejects.
+      hostIPs: [{ $patch: 'replace' }, { ip: BRIDGE_IP }],
+      ...(this.ip === '' ? {} : { podIP: this.ip, podIPs: [{ $patch: 'replace' }, { ip: this.ip }] }),
       startTime: this.startTime,
       conditions: [
         cond('PodReadyToStartContainers', this.sandboxReady),
