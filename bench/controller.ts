@@ -24,6 +24,7 @@ import { API_VERSION } from '../src/apis/serving/register.ts';
 import type { Service } from '../src/apis/serving/v1/service-types.ts';
 import { Informer } from '../src/controller/informer.ts';
 import { apiMessage, errorCode, SERVING_SERVICES } from '../src/controller/kube.ts';
+import { type QuietResult, waitForQuiet } from './quiet.ts';
 
 const SYSTEM_NAMESPACE = 'ebb-system';
 const LEASE = 'ebb-controller';
@@ -777,6 +778,11 @@ function command(options: Options): string {
   return `npm run bench:controller -- --count ${options.count} --rate ${options.rate} --namespace ${options.prefix} --grace ${options.graceSeconds}`;
 }
 
+/** Before the first create: 10 s in a row with at most 0.3 of the 2 cores busy (an idle local
+ * cluster with ebb uses about 0.1), waiting up to 5 minutes. */
+const QUIET = { maxBusyCores: 0.3, seconds: 10 };
+const QUIET_TIMEOUT_S = 300;
+
 function report(
   options: Options,
   run: Run,
@@ -784,6 +790,7 @@ function report(
   webhook: Target | undefined,
   logs: Logs,
   deleteSeconds: number | undefined,
+  quiet: QuietResult | undefined,
 ): { table: string; json: object } {
   const ready = [...run.readyMs].sort((a, b) => a - b);
   const create = [...run.createMs].sort((a, b) => a - b);
@@ -833,7 +840,12 @@ function report(
         ? Number(((options.count - 1) / Math.max(run.createSeconds, 1e-9)).toFixed(2))
         : options.rate,
     namespace: run.namespace,
-    machine: m,
+    machine: {
+      ...m,
+      busyCoresAtStart: quiet?.busyCores,
+      waitedForQuietSeconds: quiet?.waitedSeconds,
+      quietAtStart: quiet?.quiet,
+    },
     readyMs: readyFig,
     createCallMs: createFig,
     wallSeconds: Number(run.wallSeconds.toFixed(1)),
@@ -947,7 +959,7 @@ function report(
     `| ${r.map((cell, i) => cell.padEnd(width[i] ?? 0)).join(' | ')} |`;
   const table = [
     `Controller benchmark: ${options.count} Services (initial-scale 0) at ${options.rate}/s; leader ${leader.pod}`,
-    `Machine: ${m.cpus} cores (${m.model}), ${m.memoryGiB} GiB, Node ${m.node}; load average ${m.loadAverage} at the end`,
+    `Machine: ${m.cpus} cores (${m.model}), ${m.memoryGiB} GiB, Node ${m.node}; ${quiet === undefined ? '' : `${quiet.busyCores} cores busy at the start (${quiet.quiet ? 'quiet' : 'not quiet'} after ${quiet.waitedSeconds} s), `}load average ${m.loadAverage} at the end`,
     `Command: ${json.command}`,
     '',
     line(['figure', 'goal', 'measured']),
@@ -1018,6 +1030,7 @@ async function main(signal: AbortSignal): Promise<number> {
   let restore: (() => Promise<void>) | undefined;
   let namespace: string | undefined;
   let run: Run | undefined;
+  let quiet: QuietResult | undefined;
   let readyAt: number;
   let deleteSeconds: number | undefined;
   let cleanupFailed = false;
@@ -1026,6 +1039,12 @@ async function main(signal: AbortSignal): Promise<number> {
     namespace = await createNamespace(c, options.prefix);
     say(`namespace ${namespace}`);
     await webhookAllowsZero(c, namespace, signal);
+    quiet = await waitForQuiet(QUIET, QUIET_TIMEOUT_S, signal);
+    say(
+      quiet.quiet
+        ? `machine quiet (${quiet.busyCores} cores busy over ${QUIET.seconds} s) after ${quiet.waitedSeconds} s`
+        : `machine still busy (${quiet.busyCores} cores over the last ${QUIET.seconds} s) after ${quiet.waitedSeconds} s; measuring anyway`,
+    );
     run = await measure(c, options, namespace, leader, webhook, signal);
     readyAt = Date.now();
     say(`all ${options.count} Services Ready; cleaning up`);
@@ -1056,7 +1075,7 @@ async function main(signal: AbortSignal): Promise<number> {
     ready: readyAt,
     deleted: deleteSeconds === undefined ? undefined : Date.now(),
   });
-  const { table, json } = report(options, run, leader, webhook, logs, deleteSeconds);
+  const { table, json } = report(options, run, leader, webhook, logs, deleteSeconds, quiet);
   process.stdout.write(`${table}\n\n${JSON.stringify(json)}\n`);
   return cleanupFailed ? 1 : 0;
 }

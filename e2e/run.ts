@@ -93,7 +93,7 @@ if (kubeconfig === undefined || kubeconfig === '') {
 }
 const env = { ...process.env, KUBECONFIG: kubeconfig };
 // The local cluster's own suites: its daemons, its node agent, its teardown.
-const localOnly = local ? 'teardown' : 'teardown|cluster.test|informer-restart';
+const localOnly = local ? 'teardown' : 'teardown|cluster.test|informer-restart|node-restart';
 const jestRun = (name: string, args: string[]) => {
   const reportFile = join(reports, `${steps.length}.json`);
   return step(
@@ -134,14 +134,15 @@ if (code === 0) {
   // Patterns first: jest's array options would swallow positional arguments that follow them.
   code = await jestRun('suites', [...extra, `--testPathIgnorePatterns=${localOnly}|disruptive`]);
   // Suites that restart cluster components run after the others, so they cannot disturb them; the
-  // one that restarts the API server runs last of all, since jest orders the files of one run freely.
+  // ones that restart the API server or the whole cluster run last of all, since jest orders the
+  // files of one run freely.
   if (code === 0 && extra.length === 0)
     code = await jestRun('suites that restart components', [
       'disruptive',
-      `--testPathIgnorePatterns=${localOnly}|informer-restart`,
+      `--testPathIgnorePatterns=${localOnly}|informer-restart|node-restart`,
     ]);
   if (code === 0 && extra.length === 0 && local)
-    code = await jestRun('the API server restart suite', ['informer-restart']);
+    code = await jestRun('the suites that restart the cluster itself', ['informer-restart|node-restart']);
   if (code !== 0) dump(kubeconfig, local);
 } else {
   dump(kubeconfig, local);

@@ -44,3 +44,42 @@ it('mirrors adds, updates and deletes', async () => {
   expect(events).toEqual(['add one', 'update one=2', 'delete one']);
   expect(informer.list()).toEqual([]);
 });
+
+it('resyncs every cached object once per period, a slice at a time', async () => {
+  const names = Array.from({ length: 12 }, (_, i) => `resync-${i}`);
+  await Promise.all(
+    names.map((name) =>
+      core.createNamespacedConfigMap({
+        namespace: ns,
+        body: { metadata: { name, labels }, data: { v: '1' } },
+      }),
+    ),
+  );
+  // A 4 s period is four slices of about three objects.
+  const resyncing = configMapInformer(ns, undefined, 4000);
+  const deliveries: { name: string; batch: number }[] = [];
+  let batch = 0;
+  let lastAt = 0;
+  resyncing.on({
+    update: (cm, old) => {
+      if (cm !== old) return; // a real change, not a resync
+      const now = performance.now();
+      if (now - lastAt > 100) batch++;
+      lastAt = now;
+      deliveries.push({ name: cm.metadata?.name ?? '', batch });
+    },
+  });
+  resyncing.start();
+  try {
+    await resyncing.waitForSync();
+    expect(resyncing.list()).toHaveLength(names.length);
+    await eventually('one full resync period', () =>
+      names.every((n) => deliveries.some((d) => d.name === n)) ? true : undefined,
+    );
+    const firstPeriod = deliveries.filter((d) => d.batch <= 4);
+    expect(firstPeriod.map((d) => d.name).sort()).toEqual([...names].sort());
+    expect(new Set(firstPeriod.map((d) => d.batch)).size).toBeGreaterThan(1);
+  } finally {
+    resyncing.stop();
+  }
+});

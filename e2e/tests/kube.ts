@@ -173,6 +173,7 @@ export async function nodesSchedulable(): Promise<void> {
 export function configMapInformer(
   namespace: string,
   onRestart?: (reason: string) => void,
+  resyncMs?: number,
 ): Informer<V1ConfigMap> {
   return new Informer<V1ConfigMap>(kc, {
     path: `/api/v1/namespaces/${namespace}/configmaps`,
@@ -183,5 +184,6 @@ export function configMapInformer(
     labelSelector: 'e2e=informer',
     maxBackoffMs: 1000,
     ...(onRestart === undefined ? {} : { onRestart }),
+    ...(resyncMs === undefined ? {} : { resyncMs }),
   });
 }

@@ -1,13 +1,25 @@
 // A list+watch cache of one resource, sturdier than @kubernetes/client-node's informer, which
 // stops for good on most errors. It relists on 410 Gone, reconnects with back-off after any
 // error (apiserver restarts included), detects a watch that silently stopped delivering (no
-// event or bookmark for `stallMs`) and relists, and resyncs every cached object periodically so
-// reconcilers converge even if an event was lost.
+// event or bookmark for `stallMs`) and relists, and resyncs every cached object periodically (spread
+// over the period) so reconcilers converge even if an event was lost.
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { errorCode } from './kube.ts';
 
 /** Seconds after which the API server ends a watch (the informer then resumes it). */
 const WATCH_TIMEOUT_S = 240;
+
+/** A resync delivers its objects in slices, one slice about this often. */
+const RESYNC_TICK_MS = 1000;
+
+/**
+ * The keys tick `tick` (of `ticks` per resync period) delivers: an even share of the keys cached
+ * when the period began, so that each is resynced once per period and no tick gets them all.
+ */
+export function resyncShare<K>(keys: readonly K[], tick: number, ticks: number): K[] {
+  const per = Math.ceil(keys.length / ticks);
+  return keys.slice(tick * per, (tick + 1) * per);
+}
 
 export interface InformerHandlers<T> {
   add?: (obj: T) => void;
@@ -105,10 +117,21 @@ export class Informer<T extends Obj> {
     void this.loop();
     const resync = this.options.resyncMs;
     if (resync !== undefined && resync > 0) {
+      // Spread over the period rather than all at once: with a few thousand objects cached, a
+      // single burst put every one of them on the queues together and stalled the reconcilers
+      // (and whatever else wanted the CPU) for seconds.
+      const ticks = Math.max(1, Math.round(resync / RESYNC_TICK_MS));
+      let tick = 0;
+      let keys: string[] = [];
       this.timers.push(
         setInterval(() => {
-          for (const obj of this.cache.values()) for (const h of this.handlers) h.update?.(obj, obj);
-        }, resync),
+          if (tick === 0) keys = [...this.cache.keys()];
+          for (const key of resyncShare(keys, tick, ticks)) {
+            const obj = this.cache.get(key);
+            if (obj !== undefined) for (const h of this.handlers) h.update?.(obj, obj);
+          }
+          tick = (tick + 1) % ticks;
+        }, resync / ticks),
       );
     }
     const stallMs = this.options.stallMs ?? (WATCH_TIMEOUT_S + 60) * 1000;
