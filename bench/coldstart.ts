@@ -48,6 +48,13 @@ import {
   type PodIdentity,
   type ReadyService,
 } from './serving-fixture.ts';
+import {
+  BENCH_QUIET,
+  BENCH_QUIET_TIMEOUT_S,
+  describeQuiet,
+  type QuietResult,
+  waitForQuiet,
+} from './quiet.ts';
 
 const run = promisify(execFile);
 const ALLOW_ZERO = 'allow-zero-initial-scale';
@@ -467,6 +474,7 @@ interface Run {
   namespace: string;
   gatewayPods: string[];
   warnings: unknown;
+  quiet: QuietResult;
 }
 
 interface Spread {
@@ -568,7 +576,7 @@ function report(options: Options, run: Run): { table: string; json: object } {
   const m = machine();
   const table = [
     `Cold-start benchmark: ${HELLO_IMAGE} through the gateway (${run.gatewayPods.join(', ')})`,
-    `Machine: ${m.cpus} cores (${m.model}), ${m.memoryGiB} GiB, Node ${m.node}; load average ${m.loadAverage} at the end; cluster, ebb and the benchmark share the cores`,
+    `Machine: ${m.cpus} cores (${m.model}), ${m.memoryGiB} GiB, Node ${m.node}; ${run.quiet.busyCores} cores busy before the first request; load average ${m.loadAverage} at the end; cluster, ebb and the benchmark share the cores`,
     '',
     markdownTable(['figure', 'goal', 'measured'], rows),
     '',
@@ -581,7 +589,7 @@ function report(options: Options, run: Run): { table: string; json: object } {
   const json = {
     bench: 'coldstart',
     options,
-    machine: m,
+    machine: { ...m, busyCoresAtStart: run.quiet.busyCores, quietAtStart: run.quiet.quiet },
     namespace: run.namespace,
     gatewayPods: run.gatewayPods,
     coldStarts: run.starts.map((s) => ({ ...s, ms: Math.round(s.ms) })),
@@ -656,6 +664,8 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
     const ready = await waitReady(c, namespace, names, 120_000 + names.length * 2000, signal);
     // The gateway learns Routes and Revisions from its own watches, a moment after they are Ready.
     await sleep(2000, undefined, { signal });
+    const quiet = await waitForQuiet(BENCH_QUIET, BENCH_QUIET_TIMEOUT_S, signal);
+    say(describeQuiet(quiet));
     const ns = namespace;
     const services = names.map((n) => {
       const svc = ready.get(n);
@@ -728,6 +738,7 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
       namespace,
       gatewayPods: gatewayPods.map((p) => p.name),
       warnings: await gatewayWarnings(c, gatewayPods, (Date.now() - startedAt) / 1000 + 1),
+      quiet,
     });
   } finally {
     if (namespace !== undefined) {

@@ -24,7 +24,13 @@ import { API_VERSION } from '../src/apis/serving/register.ts';
 import type { Service } from '../src/apis/serving/v1/service-types.ts';
 import { Informer } from '../src/controller/informer.ts';
 import { apiMessage, errorCode, SERVING_SERVICES } from '../src/controller/kube.ts';
-import { type QuietResult, waitForQuiet } from './quiet.ts';
+import {
+  BENCH_QUIET,
+  BENCH_QUIET_TIMEOUT_S,
+  describeQuiet,
+  type QuietResult,
+  waitForQuiet,
+} from './quiet.ts';
 
 const SYSTEM_NAMESPACE = 'ebb-system';
 const LEASE = 'ebb-controller';
@@ -778,11 +784,6 @@ function command(options: Options): string {
   return `npm run bench:controller -- --count ${options.count} --rate ${options.rate} --namespace ${options.prefix} --grace ${options.graceSeconds}`;
 }
 
-/** Before the first create: 10 s in a row with at most 0.3 of the 2 cores busy (an idle local
- * cluster with ebb uses about 0.1), waiting up to 5 minutes. */
-const QUIET = { maxBusyCores: 0.3, seconds: 10 };
-const QUIET_TIMEOUT_S = 300;
-
 function report(
   options: Options,
   run: Run,
@@ -1039,12 +1040,8 @@ async function main(signal: AbortSignal): Promise<number> {
     namespace = await createNamespace(c, options.prefix);
     say(`namespace ${namespace}`);
     await webhookAllowsZero(c, namespace, signal);
-    quiet = await waitForQuiet(QUIET, QUIET_TIMEOUT_S, signal);
-    say(
-      quiet.quiet
-        ? `machine quiet (${quiet.busyCores} cores busy over ${QUIET.seconds} s) after ${quiet.waitedSeconds} s`
-        : `machine still busy (${quiet.busyCores} cores over the last ${QUIET.seconds} s) after ${quiet.waitedSeconds} s; measuring anyway`,
-    );
+    quiet = await waitForQuiet(BENCH_QUIET, BENCH_QUIET_TIMEOUT_S, signal);
+    say(describeQuiet(quiet));
     run = await measure(c, options, namespace, leader, webhook, signal);
     readyAt = Date.now();
     say(`all ${options.count} Services Ready; cleaning up`);

@@ -39,6 +39,13 @@ import {
   type Clients,
   type PodEndpoint,
 } from './serving-fixture.ts';
+import {
+  BENCH_QUIET,
+  BENCH_QUIET_TIMEOUT_S,
+  describeQuiet,
+  type QuietResult,
+  waitForQuiet,
+} from './quiet.ts';
 
 const SERVICE = 'hello';
 const GREETING = 'Hello World!\n';
@@ -386,7 +393,7 @@ function phaseJson(p: Phase): object {
 function report(
   options: Options,
   figures: Record<PathName, PathFigures>,
-  context: { namespace: string; gatewayPods: string[]; warnings: unknown },
+  context: { namespace: string; gatewayPods: string[]; warnings: unknown; quiet: QuietResult },
 ): { table: string; json: object } {
   const names: PathName[] = ['direct', 'gateway', 'gateway pod', 'nginx'];
   const col = (f: (p: PathFigures, name: PathName) => string): string[] => names.map((n) => f(figures[n], n));
@@ -440,7 +447,7 @@ function report(
   const generatorBusy = Math.max(...names.map((n) => figures[n].saturation.load.generatorBusy));
   const table = [
     `Data-plane benchmark: dev.local/helloworld, one pod; ${options.rounds} rounds, the paths taking turns; gateway ${context.gatewayPods.join(', ')}; nginx 1 worker`,
-    `Machine: ${m.cpus} cores (${m.model}), ${m.memoryGiB} GiB, Node ${m.node}; load average ${m.loadAverage} at the end; cluster, ebb, nginx and the load generator (${options.workers} threads) share the cores`,
+    `Machine: ${m.cpus} cores (${m.model}), ${m.memoryGiB} GiB, Node ${m.node}; ${context.quiet.busyCores} cores busy before the first round; load average ${m.loadAverage} at the end; cluster, ebb, nginx and the load generator (${options.workers} threads) share the cores`,
     '',
     markdownTable(['figure', ...names], rows),
     '',
@@ -455,7 +462,7 @@ function report(
   const json = {
     bench: 'dataplane',
     options,
-    machine: m,
+    machine: { ...m, busyCoresAtStart: context.quiet.busyCores, quietAtStart: context.quiet.quiet },
     namespace: context.namespace,
     gatewayPods: context.gatewayPods,
     gatewayWarnings: context.warnings,
@@ -546,9 +553,16 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
         pids: await nginx.pids(),
       },
     ];
+    const quiet = await waitForQuiet(BENCH_QUIET, BENCH_QUIET_TIMEOUT_S, signal);
+    say(describeQuiet(quiet));
     const figures = await measure(options, paths, appPid, signal);
     const warnings = await gatewayWarnings(c, gatewayPods, (Date.now() - startedAt) / 1000 + 1);
-    result = report(options, figures, { namespace, gatewayPods: gatewayPods.map((p) => p.name), warnings });
+    result = report(options, figures, {
+      namespace,
+      gatewayPods: gatewayPods.map((p) => p.name),
+      warnings,
+      quiet,
+    });
   } finally {
     if (nginx !== undefined) {
       await nginx.stop().catch((error: unknown) => {

@@ -4,6 +4,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { machineBusySeconds } from './host-process.ts';
 
+/** The benchmarks' rule: 10 s in a row with at most 0.3 of the 2 cores busy (an idle local cluster
+ * with ebb uses about 0.1), waiting up to 5 minutes, then measuring anyway and saying so. */
+export const BENCH_QUIET: QuietRule = { maxBusyCores: 0.3, seconds: 10 };
+export const BENCH_QUIET_TIMEOUT_S = 300;
+
+/** One line for a benchmark's log. */
+export function describeQuiet(q: QuietResult, rule: QuietRule = BENCH_QUIET): string {
+  return q.quiet
+    ? `machine quiet (${q.busyCores} cores busy over ${rule.seconds} s) after ${q.waitedSeconds} s`
+    : `machine still busy (${q.busyCores} cores over the last ${rule.seconds} s) after ${q.waitedSeconds} s; measuring anyway`;
+}
+
 export interface QuietRule {
   /** Busy cores (all processes) at or under which a one-second sample counts as quiet. */
   maxBusyCores: number;
