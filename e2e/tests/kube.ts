@@ -31,10 +31,12 @@ export const custom = kc.makeApiClient(CustomObjectsApi);
 const run = promisify(execFile);
 
 export async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run(tool('kubectl'), ['--kubeconfig', kubeconfig, ...args], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return stdout;
+  return (await kubectlOutput(...args)).stdout;
+}
+
+/** kubectl's stdout and stderr (where it prints an API server's warnings). */
+export async function kubectlOutput(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(tool('kubectl'), ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 16 * 1024 * 1024 });
 }
 
 /** Polls `check` until it returns a value (not undefined); fails with the last reason. */

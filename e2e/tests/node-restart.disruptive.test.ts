@@ -110,8 +110,12 @@ it('brings every pod back at one IP each, and the Service answers through the ga
   for (const pod of after) {
     expect(pod.status?.podIPs?.map((ip) => ip.ip)).toEqual([pod.status?.podIP]);
   }
-  const deployments = await apps.listNamespacedDeployment({ namespace: SYSTEM });
-  for (const d of deployments.items) expect(d.status?.readyReplicas).toBe(d.spec?.replicas);
+  // The controller-manager, restarted too, catches the Deployments' status up a moment later.
+  await eventually('every ebb Deployment with all its replicas ready', async () => {
+    const deployments = await apps.listNamespacedDeployment({ namespace: SYSTEM });
+    const behind = deployments.items.filter((d) => (d.status?.readyReplicas ?? 0) !== d.spec?.replicas);
+    return behind.length === 0 ? true : undefined;
+  });
 
   const answer = await eventually(
     `${host} answering 200 through the gateway`,

@@ -22,7 +22,16 @@ import {
   SERVING_SERVICES,
   type CustomKind,
 } from '../../src/controller/kube.ts';
-import { apps, core, createNamespace, deleteNamespace, eventually, kc, kubectl } from './kube.ts';
+import {
+  apps,
+  core,
+  createNamespace,
+  deleteNamespace,
+  eventually,
+  kc,
+  kubectl,
+  kubectlOutput,
+} from './kube.ts';
 
 const SYSTEM = 'ebb-system';
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -462,6 +471,23 @@ describe('admission', () => {
       'admission webhook "validation.webhook.serving.knative.dev" denied the request',
     );
     expect(error?.stderr).toContain(message);
+  });
+
+  it('kubectl apply prints Knative’s warning for security settings left at insecure defaults, and creates the Service', async () => {
+    const file = join(tmpdir(), `ebb-e2e-${ns}-warned.json`);
+    const manifest = {
+      apiVersion: 'serving.knative.dev/v1',
+      kind: 'Service',
+      metadata: { name: 'warned' },
+      spec: { template: { spec: { containers: [container] } } },
+    };
+    await writeFile(file, JSON.stringify(manifest));
+    const { stdout, stderr } = await kubectlOutput('apply', '-n', ns, '-f', file);
+    expect(stdout).toContain('service.serving.knative.dev/warned created');
+    expect(stderr).toContain(
+      'Warning: Kubernetes default value is insecure, Knative may default this to secure in a future release: spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation, spec.template.spec.containers[0].securityContext.capabilities, spec.template.spec.containers[0].securityContext.runAsNonRoot, spec.template.spec.containers[0].securityContext.seccompProfile',
+    );
+    await custom.delete(SERVING_SERVICES, ns, 'warned');
   });
 
   it('records the creator and lastModifier', async () => {

@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 import { asKnativeConfigMap, parseConfigMap, type ClusterConfig } from './config/cluster-config.ts';
 import { decode, decodeLenient } from './decode.ts';
-import { generic, normalizeErrors, type FieldError } from './field-error.ts';
+import { generic, normalizeErrors, splitLevels, type FieldError } from './field-error.ts';
 import { API_VERSION, GROUP } from './serving/register.ts';
 import { Configuration } from './serving/v1/configuration-types.ts';
 import { validateConfiguration } from './serving/v1/configuration-validation.ts';
@@ -35,6 +35,8 @@ export interface CheckResult {
   /** True when the object is not one ebb validates (another kind, or an unrelated ConfigMap). */
   skipped: boolean;
   errors: FieldError[];
+  /** What Knative warns about but accepts (kubectl prints these as "Warning: ..."). */
+  warnings: FieldError[];
   /** The object after defaulting, when it decoded. */
   defaulted?: unknown;
 }
@@ -83,6 +85,7 @@ export function checkObject(input: unknown, config: ClusterConfig, options: Chec
       name,
       skipped: false,
       errors: [generic('expected a Kubernetes object (a YAML mapping)', [])],
+      warnings: [],
     };
   }
   const configMap = asKnativeConfigMap(input);
@@ -92,6 +95,7 @@ export function checkObject(input: unknown, config: ClusterConfig, options: Chec
       name,
       skipped: false,
       errors: normalizeErrors(parseConfigMap(configMap.name, configMap.data)),
+      warnings: [],
     };
   }
   if (apiVersion.startsWith(`${GROUP}/`) && apiVersion !== API_VERSION) {
@@ -106,6 +110,7 @@ export function checkObject(input: unknown, config: ClusterConfig, options: Chec
           `ebb serves ${API_VERSION}; convert the manifest to it`,
         ),
       ],
+      warnings: [],
     };
   }
   const h = apiVersion === API_VERSION ? SERVING_KINDS[kind] : undefined;
@@ -122,13 +127,14 @@ export function checkObject(input: unknown, config: ClusterConfig, options: Chec
             'use Service, Configuration, Revision or Route',
           ),
         ],
+        warnings: [],
       };
     }
-    return { kind, name, skipped: true, errors: [] };
+    return { kind, name, skipped: true, errors: [], warnings: [] };
   }
   const decoded = decodeLenient(h.schema, input);
   if (decoded.value === undefined)
-    return { kind, name, skipped: false, errors: normalizeErrors(decoded.errors) };
+    return { kind, name, skipped: false, errors: normalizeErrors(decoded.errors), warnings: [] };
   let old: unknown;
   if (options.old !== undefined) {
     const decodedOld = decode(h.schema, options.old);
@@ -140,8 +146,10 @@ export function checkObject(input: unknown, config: ClusterConfig, options: Chec
     ...(old === undefined ? {} : { old: old as NonNullable<DefaultingOptions['old']> }),
   };
   const defaulted = h.defaults(decoded.value, ctx, defaultingOptions);
-  const errors = normalizeErrors([...decoded.errors, ...h.validate(defaulted, ctx, old)]);
+  const { errors, warnings } = splitLevels(
+    normalizeErrors([...decoded.errors, ...h.validate(defaulted, ctx, old)]),
+  );
   return decoded.errors.length > 0
-    ? { kind, name, skipped: false, errors }
-    : { kind, name, skipped: false, errors, defaulted };
+    ? { kind, name, skipped: false, errors, warnings }
+    : { kind, name, skipped: false, errors, warnings, defaulted };
 }

@@ -8,6 +8,8 @@ export interface FieldError {
   readonly paths: readonly string[];
   /** Optional advice on how to fix it. */
   readonly details?: string;
+  /** A warning is reported (kubectl prints it) but does not reject the object. */
+  readonly level?: 'warning';
 }
 
 export function fieldPath(parent: string, name: string): string {
@@ -25,6 +27,19 @@ export function keyPath(parent: string, key: string): string {
 export function generic(message: string, paths: string | readonly string[], details?: string): FieldError {
   const list = typeof paths === 'string' ? [paths] : paths;
   return details === undefined ? { message, paths: list } : { message, paths: list, details };
+}
+
+/** The same error at warning level (Knative's `.At(apis.WarningLevel)`). */
+export function asWarning(error: FieldError): FieldError {
+  return { ...error, level: 'warning' };
+}
+
+/** Errors that reject the object, and warnings that only inform. */
+export function splitLevels(errors: readonly FieldError[]): { errors: FieldError[]; warnings: FieldError[] } {
+  return {
+    errors: errors.filter((e) => e.level !== 'warning'),
+    warnings: errors.filter((e) => e.level === 'warning'),
+  };
 }
 
 export function missingField(...paths: string[]): FieldError {
@@ -61,15 +76,20 @@ export function invalidKeyName(key: string, path: string, details?: string): Fie
  * which checks ran therefore never changes what a user sees.
  */
 export function normalizeErrors(errors: readonly FieldError[]): FieldError[] {
-  const merged = new Map<string, { message: string; details?: string; paths: Set<string> }>();
+  const merged = new Map<
+    string,
+    { message: string; details?: string; level?: 'warning'; paths: Set<string> }
+  >();
   for (const e of errors) {
-    const key = `${e.message}\u0000${e.details ?? ''}`;
+    const key = `${e.message}\u0000${e.details ?? ''}\u0000${e.level ?? ''}`;
     let entry = merged.get(key);
     if (entry === undefined) {
-      entry =
-        e.details === undefined
-          ? { message: e.message, paths: new Set() }
-          : { message: e.message, details: e.details, paths: new Set() };
+      entry = {
+        message: e.message,
+        ...(e.details === undefined ? {} : { details: e.details }),
+        ...(e.level === undefined ? {} : { level: e.level }),
+        paths: new Set(),
+      };
       merged.set(key, entry);
     }
     for (const p of e.paths) entry.paths.add(p);
@@ -77,7 +97,12 @@ export function normalizeErrors(errors: readonly FieldError[]): FieldError[] {
   const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   return [...merged.values()]
     .map((e) => ({ ...e, paths: [...e.paths].sort(byteOrder) }))
-    .sort((a, b) => byteOrder(a.message, b.message) || byteOrder(a.details ?? '', b.details ?? ''));
+    .sort(
+      (a, b) =>
+        byteOrder(a.message, b.message) ||
+        byteOrder(a.details ?? '', b.details ?? '') ||
+        byteOrder(a.level ?? '', b.level ?? ''),
+    );
 }
 
 /** Prefixes every path of `errors` with `parent` (Knative's ViaField). */

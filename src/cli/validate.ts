@@ -9,7 +9,9 @@ const HELP = `Usage: ebb validate -f FILE|DIR|- [-f ...] [options]
 
 Runs Knative's defaulting and validation on serving.knative.dev/v1 Services, Configurations,
 Revisions and Routes, and on Knative's ConfigMaps (config-autoscaler, config-defaults, ...),
-without a cluster. Prints one line per problem and exits 1 if anything is invalid.
+without a cluster. Prints one line per problem and exits 1 if anything is invalid. Knative's
+warnings (e.g. security settings left at Kubernetes' insecure defaults) are printed too, as
+"warning:" lines, and do not change the exit code.
 
 Options:
   -f, --filename PATH   A manifest file, a directory of them, or - for standard input. Repeatable.
@@ -73,6 +75,7 @@ export async function runValidate(argv: readonly string[], out: Output = process
   }
 
   const problems: Problem[] = [];
+  const warnings: Problem[] = [];
   const configFiles = await expandPaths(values.config ?? [], values.recursive);
   const configSet = await readManifests(configFiles);
   const cluster = loadClusterConfig(configSet.documents.map((d) => d.value));
@@ -99,25 +102,31 @@ export async function runValidate(argv: readonly string[], out: Output = process
       continue;
     }
     checked++;
-    for (const error of result.errors) {
-      problems.push({
-        file: doc.file,
-        line: doc.line,
-        kind: result.kind,
-        name: result.name,
-        path: error.paths.join(', '),
-        message: error.message,
-        ...(error.details === undefined ? {} : { details: error.details }),
-      });
+    for (const [list, found] of [
+      [problems, result.errors],
+      [warnings, result.warnings],
+    ] as const) {
+      for (const error of found) {
+        list.push({
+          file: doc.file,
+          line: doc.line,
+          kind: result.kind,
+          name: result.name,
+          path: error.paths.join(', '),
+          message: error.message,
+          ...(error.details === undefined ? {} : { details: error.details }),
+        });
+      }
     }
   }
 
   if (values.output === 'json') {
     out.stdout.write(
-      `${JSON.stringify({ valid: problems.length === 0, checked, skipped, problems }, null, 2)}\n`,
+      `${JSON.stringify({ valid: problems.length === 0, checked, skipped, problems, warnings }, null, 2)}\n`,
     );
   } else {
     for (const p of problems) out.stdout.write(`${formatProblem(p)}\n`);
+    for (const w of warnings) out.stdout.write(`${formatProblem(w, 'warning')}\n`);
     const verdict = problems.length === 0 ? 'all valid' : `${problems.length} problem(s)`;
     const skip = skipped > 0 ? `, ${skipped} other object(s) skipped` : '';
     out.stderr.write(`ebb validate: ${checked} object(s) checked${skip}: ${verdict}\n`);
@@ -125,12 +134,12 @@ export async function runValidate(argv: readonly string[], out: Output = process
   return problems.length === 0 ? 0 : 1;
 }
 
-export function formatProblem(p: Problem): string {
+export function formatProblem(p: Problem, level: 'error' | 'warning' = 'error'): string {
   if (p.kind === undefined) return `${p.file}:${p.line ?? 0}:${p.column ?? 0}: ${p.message}`;
   const rest = formatFieldError({
     message: p.message,
     paths: p.path === '' ? [] : [p.path],
     ...(p.details === undefined ? {} : { details: p.details }),
   });
-  return `${p.file}: ${p.kind}/${p.name ?? '<unnamed>'}: ${rest}`;
+  return `${p.file}: ${p.kind}/${p.name ?? '<unnamed>'}: ${level === 'warning' ? 'warning: ' : ''}${rest}`;
 }

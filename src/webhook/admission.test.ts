@@ -22,6 +22,18 @@ const CREATOR = 'serving.knative.dev/creator';
 const MODIFIER = 'serving.knative.dev/lastModifier';
 
 const container = { image: 'dev.local/helloworld' };
+/** What Knative's webhook says about `container` in a Service's template. */
+const INSECURE_WARNING =
+  'Kubernetes default value is insecure, Knative may default this to secure in a future release: ' +
+  ['allowPrivilegeEscalation', 'capabilities', 'runAsNonRoot', 'seccompProfile']
+    .map((f) => `spec.template.spec.containers[0].securityContext.${f}`)
+    .join(', ');
+const SECURE = {
+  runAsNonRoot: true,
+  allowPrivilegeEscalation: false,
+  seccompProfile: { type: 'RuntimeDefault' },
+  capabilities: { drop: ['ALL'] },
+};
 const service = {
   apiVersion: 'serving.knative.dev/v1',
   kind: 'Service',
@@ -330,7 +342,31 @@ describe('validation', () => {
       clusterConfigFromData({ 'config-defaults': { 'max-revision-timeout-seconds': '900' } }).config,
     ],
   ])('allows %s', (_name, req, config) => {
-    expect(validation(req, { ...ctx, clusterConfig: () => config })).toEqual({ uid: 'uid-1', allowed: true });
+    // Warnings (the insecure-default ones, below) never stand in the way.
+    const response = validation(req, { ...ctx, clusterConfig: () => config });
+    expect({ ...response, warnings: undefined }).toEqual({ uid: 'uid-1', allowed: true });
+  });
+
+  it("warns about a container left at Kubernetes' insecure defaults, in Knative's words", () => {
+    expect(validation(request(service), ctx)).toEqual({
+      uid: 'uid-1',
+      allowed: true,
+      warnings: [INSECURE_WARNING],
+    });
+  });
+
+  it('does not warn about a container with all four settings chosen', () => {
+    const secured = {
+      ...service,
+      spec: { template: { spec: { containers: [{ ...container, securityContext: SECURE }] } } },
+    };
+    expect(validation(request(secured), ctx)).toEqual({ uid: 'uid-1', allowed: true });
+  });
+
+  it('passes the warnings on with a denial too', () => {
+    const response = validation(request(reservedEnv), ctx);
+    expect(response.allowed).toBe(false);
+    expect(response.warnings).toEqual([INSECURE_WARNING]);
   });
 });
 
@@ -417,7 +453,7 @@ describe('review', () => {
       body: {
         apiVersion: 'admission.k8s.io/v1',
         kind: 'AdmissionReview',
-        response: { uid: 'abc-123', allowed: true },
+        response: { uid: 'abc-123', allowed: true, warnings: [INSECURE_WARNING] },
       },
       kind: 'Service',
       namespace: 'default',

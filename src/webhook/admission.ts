@@ -47,6 +47,8 @@ export interface AdmissionResponse {
   patchType?: 'JSONPatch';
   /** Base64 of the JSON Patch. */
   patch?: string;
+  /** Shown by kubectl as "Warning: ...", whether the request is allowed or not. */
+  warnings?: string[];
 }
 
 export interface AdmissionReviewResponse {
@@ -146,7 +148,8 @@ export function defaulting(request: AdmissionRequest, ctx: AdmissionContext): Ad
 
 /**
  * Knative's validating webhook: reject a create or update with every problem, in Knative's
- * wording. Deletes and status updates are always allowed.
+ * wording, and pass on Knative's warnings (e.g. security settings left at insecure defaults).
+ * Deletes and status updates are always allowed.
  */
 export function validation(request: AdmissionRequest, ctx: AdmissionContext): AdmissionResponse {
   const { uid, operation } = request;
@@ -156,9 +159,13 @@ export function validation(request: AdmissionRequest, ctx: AdmissionContext): Ad
   if (object === undefined) return deny(uid, 'validation failed: the new object may not be nil');
   const old = oldObject(request);
   const result = checkObject(object, ctx.clusterConfig(), old === undefined ? {} : { old });
-  if (result.errors.length === 0) return allow(uid);
+  // As knative.dev/pkg does: one warning per distinct message, its paths joined.
+  const warnings = result.warnings.map((w) => formatKnative([w]));
+  const withWarnings = (response: AdmissionResponse): AdmissionResponse =>
+    warnings.length === 0 ? response : { ...response, warnings };
+  if (result.errors.length === 0) return withWarnings(allow(uid));
   const stage = result.defaulted === undefined ? 'decoding request failed' : 'validation failed';
-  return deny(uid, `${stage}: ${formatKnative(result.errors)}`);
+  return withWarnings(deny(uid, `${stage}: ${formatKnative(result.errors)}`));
 }
 
 const ConfigMapObject = z.looseObject({

@@ -2,18 +2,24 @@
 // containers, ports, env, probes, volumes and mounts. Paths are relative to the PodSpec.
 import { describe, expect, it } from '@jest/globals';
 import { parseFeaturesConfig } from '../config/features.ts';
-import { formatFieldError, normalizeErrors } from '../field-error.ts';
-import { validatePodSpec } from './k8s-validation.ts';
+import { formatFieldError, normalizeErrors, splitLevels } from '../field-error.ts';
+import { INSECURE_DEFAULT, validatePodSpec } from './k8s-validation.ts';
 import type { RevisionSpec } from './v1/revision-types.ts';
 
 const image = 'dev.local/helloworld';
 
-function check(spec: RevisionSpec, features: Record<string, string>): string[] {
+function check(
+  spec: RevisionSpec,
+  features: Record<string, string>,
+  level: 'error' | 'warning' = 'error',
+): string[] {
   const parsed = parseFeaturesConfig(features);
   expect(parsed.errors).toEqual([]);
-  return normalizeErrors(validatePodSpec(spec, parsed.config)).map((e) =>
-    formatFieldError({ paths: e.paths, message: e.message }),
-  );
+  const split = splitLevels(normalizeErrors(validatePodSpec(spec, parsed.config)));
+  // Errors without their details (the tables name the message); warnings with them.
+  if (level === 'error')
+    return split.errors.map((e) => formatFieldError({ paths: e.paths, message: e.message }));
+  return split.warnings.map((e) => formatFieldError(e));
 }
 
 const cases: [string, RevisionSpec, Record<string, string>, string[]][] = [
@@ -443,5 +449,90 @@ const cases: [string, RevisionSpec, Record<string, string>, string[]][] = [
 describe('validatePodSpec', () => {
   it.each(cases)('%s', (_name, spec, features, expected) => {
     expect(check(spec, features)).toEqual(expected);
+  });
+});
+
+// Knative's insecure-default warnings (k8s_validation.go, warnDefaultContainerSecurityContext):
+// fields never set, on each container and init container, with the pod's settings counted.
+const c0 = (...fields: string[]): string =>
+  `${fields.map((f) => `containers[0].securityContext.${f}`).join(', ')}: ${INSECURE_DEFAULT}`;
+const secure = {
+  runAsNonRoot: true,
+  allowPrivilegeEscalation: false,
+  seccompProfile: { type: 'RuntimeDefault' },
+  capabilities: { drop: ['ALL'] },
+};
+const withSC = 'kubernetes.podspec-securitycontext';
+const warningCases: [string, RevisionSpec, Record<string, string>, string[]][] = [
+  [
+    'nothing set: all four',
+    { containers: [{ image }] },
+    {},
+    [c0('allowPrivilegeEscalation', 'capabilities', 'runAsNonRoot', 'seccompProfile')],
+  ],
+  ['all four set: none', { containers: [{ image, securityContext: secure }] }, {}, []],
+  [
+    'runAsNonRoot false is a choice, not a default',
+    { containers: [{ image, securityContext: { ...secure, runAsNonRoot: false } }] },
+    {},
+    [],
+  ],
+  [
+    'the pod sets runAsNonRoot and seccompProfile for every container',
+    {
+      containers: [
+        { image, securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } },
+      ],
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    },
+    { [withSC]: 'enabled' },
+    [],
+  ],
+  [
+    'a seccompProfile with no type anywhere',
+    {
+      containers: [{ image, securityContext: { ...secure, seccompProfile: { type: '' } } }],
+    },
+    {},
+    [c0('seccompProfile.type')],
+  ],
+  [
+    'capabilities without drop',
+    { containers: [{ image, securityContext: { ...secure, capabilities: {} } }] },
+    {},
+    [c0('capabilities.drop')],
+  ],
+  [
+    'an empty drop list is set',
+    { containers: [{ image, securityContext: { ...secure, capabilities: { drop: [] } } }] },
+    {},
+    [],
+  ],
+  [
+    'drop "all" does nothing',
+    { containers: [{ image, securityContext: { ...secure, capabilities: { drop: ['all'] } } }] },
+    {},
+    ["containers[0].securityContext.capabilities.drop: invalid value: all (Must be spelled as 'ALL')"],
+  ],
+  [
+    'init containers are warned about under initContainers',
+    {
+      containers: [{ image, securityContext: secure }],
+      initContainers: [
+        { image, name: 'init', securityContext: { ...secure, allowPrivilegeEscalation: undefined } },
+      ],
+    },
+    { 'kubernetes.podspec-init-containers': 'enabled' },
+    [`initContainers[0].securityContext.allowPrivilegeEscalation: ${INSECURE_DEFAULT}`],
+  ],
+];
+
+describe('validatePodSpec warnings', () => {
+  it.each(warningCases)('%s', (_name, spec, features, expected) => {
+    expect(check(spec, features, 'warning')).toEqual(expected);
+  });
+
+  it('never turns a warning into an error', () => {
+    expect(check({ containers: [{ image }] }, {})).toEqual([]);
   });
 });

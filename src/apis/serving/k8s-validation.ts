@@ -4,6 +4,7 @@
 import type { Container, ContainerPort, Probe, SecurityContext, Volume } from '../core/v1.ts';
 import { featureAllows, type FeatureName, type FeaturesConfig } from '../config/features.ts';
 import {
+  asWarning,
   disallowedFields,
   generic,
   invalidValue,
@@ -87,6 +88,22 @@ function podSpecMask(spec: RevisionSpec, features: FeaturesConfig): FieldError[]
 export function validatePodSpec(spec: RevisionSpec, features: FeaturesConfig): FieldError[] {
   const errors: FieldError[] = [...podSpecMask(spec, features)];
   errors.push(...under('securityContext', validatePodSecurityContext(spec.securityContext, features)));
+  (spec.containers ?? []).forEach((c, i) => {
+    errors.push(
+      ...under(
+        `containers[${i}].securityContext`,
+        insecureDefaultWarnings(spec.securityContext, c.securityContext),
+      ),
+    );
+  });
+  (spec.initContainers ?? []).forEach((c, i) => {
+    errors.push(
+      ...under(
+        `initContainers[${i}].securityContext`,
+        insecureDefaultWarnings(spec.securityContext, c.securityContext),
+      ),
+    );
+  });
 
   const containers = spec.containers ?? [];
   const initContainers = spec.initContainers ?? [];
@@ -416,6 +433,46 @@ function validateContainerSecurityContext(
     if (v !== undefined && (v < 0 || v > MAX_INT32)) errors.push(outOfBounds(v, 0, MAX_INT32, field));
   }
   return errors;
+}
+
+export const INSECURE_DEFAULT =
+  'Kubernetes default value is insecure, Knative may default this to secure in a future release';
+
+/**
+ * Knative's warnings for security settings a container leaves at Kubernetes' defaults, which the
+ * "restricted" Pod Security profile forbids: runAsNonRoot (container or pod), allowPrivilegeEscalation,
+ * seccompProfile (container or pod, and a type), and capabilities with a drop list. A drop list
+ * that starts with "all" does nothing and gets its own warning. Settings a user chose, however
+ * dangerous, are left alone: these only catch what was never set. Paths are relative to the
+ * container's securityContext.
+ */
+export function insecureDefaultWarnings(
+  pod: Record<string, unknown> | undefined,
+  container: SecurityContext | undefined,
+): FieldError[] {
+  const sc = container ?? {};
+  const warn = (path: string): FieldError => asWarning(generic(INSECURE_DEFAULT, path));
+  const warnings: FieldError[] = [];
+  if (pod?.runAsNonRoot == null && sc.runAsNonRoot === undefined) warnings.push(warn('runAsNonRoot'));
+  if (sc.allowPrivilegeEscalation === undefined) warnings.push(warn('allowPrivilegeEscalation'));
+  const podSeccomp = pod?.seccompProfile;
+  const podSeccompType =
+    typeof podSeccomp === 'object' && podSeccomp !== null
+      ? (podSeccomp as Record<string, unknown>).type
+      : undefined;
+  if (sc.seccompProfile === undefined && podSeccomp == null) {
+    warnings.push(warn('seccompProfile'));
+  } else if ((sc.seccompProfile?.type ?? '') === '' && (podSeccompType ?? '') === '') {
+    warnings.push(warn('seccompProfile.type'));
+  }
+  if (sc.capabilities === undefined) {
+    warnings.push(warn('capabilities'));
+  } else if (sc.capabilities.drop === undefined) {
+    warnings.push(warn('capabilities.drop'));
+  } else if (sc.capabilities.drop[0] === 'all') {
+    warnings.push(asWarning(invalidValue('all', 'capabilities.drop', "Must be spelled as 'ALL'")));
+  }
+  return warnings;
 }
 
 function validatePodSecurityContext(
