@@ -291,6 +291,33 @@ describe('routing by host', () => {
   });
 });
 
+describe('metrics', () => {
+  it("a deleted revision's series leave the gateway's /metrics", async () => {
+    const svc = await create('counted');
+    const revision = svc.status?.latestReadyRevisionName ?? '';
+    await answers(external, hostOf(svc.status?.url), hello('World'));
+    const pods = await core.listNamespacedPod({
+      namespace: SYSTEM,
+      labelSelector: 'app.kubernetes.io/component=gateway',
+    });
+    const ips = pods.items.map((p) => p.status?.podIP).filter((ip): ip is string => ip !== undefined);
+    expect(ips.length).toBeGreaterThan(0);
+    const series = async (): Promise<string[]> => {
+      const lines: string[] = [];
+      for (const ip of ips) {
+        const text = await fetch(`http://${ip}:9090/metrics`).then((r) => r.text());
+        lines.push(...text.split('\n').filter((l) => l.includes(`revision="${revision}"`)));
+      }
+      return lines;
+    };
+    expect((await series()).some((l) => l.startsWith('ebb_gateway_requests_total{'))).toBe(true);
+    await custom.delete(SERVING_SERVICES, ns, 'counted');
+    await eventually(`no series of ${revision} left`, async () =>
+      (await series()).length === 0 ? true : undefined,
+    );
+  });
+});
+
 describe('forwarding', () => {
   it('streams a chunked body to the pod with X-Forwarded-* and Forwarded set, and internal and hop-by-hop headers left out', async () => {
     const svc = await create('fwd', { image: 'dev.local/echo' });

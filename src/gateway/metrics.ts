@@ -1,7 +1,7 @@
 // Prometheus metrics of the gateway: requests by revision and code, their latency (buckets to
 // 60 s), requests waiting per revision, and cold starts (arrival at a revision with no ready pod
 // until the request is on its way to one). Labels are namespace and revision, bounded by the
-// revisions the cluster has.
+// revisions the cluster has: a deleted revision's series are removed.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -15,6 +15,8 @@ export class GatewayMetrics {
   private readonly coldStarts: Histogram<Labels>;
   private readonly refused: Counter<'reason'>;
   private readonly statsErrors: Counter;
+  /** The status codes each revision's request counter has series for, to remove them later. */
+  private readonly codesSeen = new Map<string, Set<string>>();
 
   constructor(registry: Registry, queued: () => { namespace: string; revision: string; waiting: number }[]) {
     this.requests = new Counter({
@@ -61,8 +63,26 @@ export class GatewayMetrics {
   }
 
   request(namespace: string, revision: string, code: number, seconds: number): void {
-    this.requests.inc({ namespace, revision, code: String(code) });
+    const codeText = String(code);
+    this.requests.inc({ namespace, revision, code: codeText });
     this.latency.observe({ namespace, revision }, seconds);
+    const key = `${namespace}/${revision}`;
+    let codes = this.codesSeen.get(key);
+    if (codes === undefined) {
+      codes = new Set();
+      this.codesSeen.set(key, codes);
+    }
+    codes.add(codeText);
+  }
+
+  /** Drops a deleted revision's series, so that the label sets do not pile up as revisions come
+   * and go over the gateway's lifetime. */
+  forgetRevision(namespace: string, revision: string): void {
+    const key = `${namespace}/${revision}`;
+    for (const code of this.codesSeen.get(key) ?? []) this.requests.remove({ namespace, revision, code });
+    this.codesSeen.delete(key);
+    this.latency.remove({ namespace, revision });
+    this.coldStarts.remove({ namespace, revision });
   }
 
   coldStart(namespace: string, revision: string, seconds: number): void {
