@@ -14,5 +14,6 @@ export default {
   roots: ['<rootDir>/e2e/tests'],
   testMatch: ['**/*.test.ts'],
   testTimeout: 180_000,
+  setupFilesAfterEnv: ['<rootDir>/e2e/tests/leftover-loads.ts'],
   watchman: false,
 };

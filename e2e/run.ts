@@ -106,6 +106,8 @@ const jestRun = (name: string, args: string[]) => {
       '-c',
       config,
       '--runInBand',
+      // A handle a failed test leaked (a socket, a timer) must not keep CI waiting for its timeout.
+      '--forceExit',
       '--json',
       `--outputFile=${reportFile}`,
       ...args,

@@ -98,12 +98,16 @@ export function tally(answers: readonly Answer[]): Tally {
 }
 
 /** `clients` clients each sending one request after another until stopped. */
+/** Loads not stopped yet: a test that fails before its stop() must not leave one running. */
+const running = new Set<Load>();
+
 export class Load {
   readonly tally = new Tally();
   private stopped = false;
   private readonly clients: Promise<void>[];
 
   constructor(gw: Gateway, host: string, path: string, clients: number) {
+    running.add(this);
     this.clients = Array.from({ length: clients }, async () => {
       while (!this.stopped) this.tally.add(await send(gw, host, path));
     });
@@ -112,9 +116,15 @@ export class Load {
   /** Lets each client finish its request in flight; resolves with everything counted. */
   async stop(): Promise<Tally> {
     this.stopped = true;
+    running.delete(this);
     await Promise.all(this.clients);
     return this.tally;
   }
+}
+
+/** Stops every Load still running (e2e/tests/leftover-loads.ts calls it after each test). */
+export async function stopLoads(): Promise<void> {
+  await Promise.all([...running].map((load) => load.stop()));
 }
 
 /** `total` requests from `clients` clients, each sending its next one when its last is answered. */

@@ -37,6 +37,40 @@ import {
 } from './kube.ts';
 
 const run = promisify(execFile);
+
+/**
+ * Runs helm; when it fails, adds what the release's pods were doing to the error (their state and
+ * the last lines of each container's log), which is gone once the suite reinstalls ebb.
+ */
+async function helm(args: string[]): Promise<void> {
+  try {
+    await run(tool('helm'), args, {
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (error) {
+    const lines: string[] = [];
+    const pods = await core.listNamespacedPod({ namespace: NAMESPACE }).catch(() => undefined);
+    for (const pod of pods?.items ?? []) {
+      const name = pod.metadata?.name ?? '';
+      const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '?';
+      lines.push(`pod ${name}: phase ${pod.status?.phase ?? '?'}, Ready ${ready}`);
+      for (const c of pod.status?.containerStatuses ?? []) {
+        const log = await core
+          .readNamespacedPodLog({ namespace: NAMESPACE, name, container: c.name, tailLines: 15 })
+          .catch((e: unknown) => `(no log: ${(e as Error).message})`);
+        lines.push(
+          `  ${c.name} (restarts ${c.restartCount}):`,
+          ...log
+            .trimEnd()
+            .split('\n')
+            .map((l) => `    ${l}`),
+        );
+      }
+    }
+    throw new Error(`${(error as Error).message}\n${lines.join('\n')}`, { cause: error });
+  }
+}
 const CHART = fileURLToPath(new URL('../../charts/ebb', import.meta.url));
 /** The chart as released before this one: 0.1.0, with its CRDs in crds/ (`helm package` of it). */
 const PREVIOUS_CHART = fileURLToPath(new URL('../fixtures/ebb-0.1.0.tgz', import.meta.url));
@@ -119,10 +153,7 @@ describe('the ebb release', () => {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     }
-    await run(tool('helm'), installArgs(PREVIOUS_CHART, [...HELM_ARGS, '--set', `image.tag=${tag}`]), {
-      env: { ...process.env, KUBECONFIG: kubeconfig },
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    await helm(installArgs(PREVIOUS_CHART, [...HELM_ARGS, '--set', `image.tag=${tag}`]));
     expect(await chartLabels()).toEqual(['ebb-0.1.0']);
     expect(await readyHost(ns, 'steady')).toBe(host);
 
@@ -144,6 +175,7 @@ describe('the ebb release', () => {
   it('upgrades to a newer chart version, rolling every component, while a Service keeps answering', async () => {
     // A newer chart: this one with the next patch version and a value that changes every pod.
     const dir = await mkdtemp(join(tmpdir(), 'ebb-chart-'));
+    let load: Load | undefined;
     try {
       const chart = join(dir, 'ebb');
       await cp(CHART, chart, { recursive: true });
@@ -158,10 +190,9 @@ describe('the ebb release', () => {
       const tag = image.slice(image.lastIndexOf(':') + 1);
 
       gw = await gateway('ebb-gateway', 32);
-      const load = new Load(gw, host, '/?sleep=20', 4);
+      load = new Load(gw, host, '/?sleep=20', 4);
       await new Promise((r) => setTimeout(r, 1000));
-      await run(
-        tool('helm'),
+      await helm(
         installArgs(chart, [
           ...HELM_ARGS,
           '--set',
@@ -169,7 +200,6 @@ describe('the ebb release', () => {
           '--set-string',
           'podLabels.ebb-e2e/upgraded=yes',
         ]),
-        { env: { ...process.env, KUBECONFIG: kubeconfig }, maxBuffer: 16 * 1024 * 1024 },
       );
       // helm --wait returned: every Deployment rolled to the new pods, all ready.
       const deployments = await apps.listNamespacedDeployment({
@@ -199,6 +229,7 @@ describe('the ebb release', () => {
         failures: [],
       });
     } finally {
+      await load?.stop();
       await rm(dir, { recursive: true, force: true });
     }
   }, 300_000);
