@@ -48,13 +48,7 @@ import {
   type PodIdentity,
   type ReadyService,
 } from './serving-fixture.ts';
-import {
-  BENCH_QUIET,
-  BENCH_QUIET_TIMEOUT_S,
-  describeQuiet,
-  type QuietResult,
-  waitForQuiet,
-} from './quiet.ts';
+import { quietStart, type QuietResult } from './quiet.ts';
 
 const run = promisify(execFile);
 const ALLOW_ZERO = 'allow-zero-initial-scale';
@@ -664,8 +658,7 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
     const ready = await waitReady(c, namespace, names, 120_000 + names.length * 2000, signal);
     // The gateway learns Routes and Revisions from its own watches, a moment after they are Ready.
     await sleep(2000, undefined, { signal });
-    const quiet = await waitForQuiet(BENCH_QUIET, BENCH_QUIET_TIMEOUT_S, signal);
-    say(describeQuiet(quiet));
+    const quiet = await quietStart(say, signal);
     const ns = namespace;
     const services = names.map((n) => {
       const svc = ready.get(n);

@@ -24,13 +24,7 @@ import { API_VERSION } from '../src/apis/serving/register.ts';
 import type { Service } from '../src/apis/serving/v1/service-types.ts';
 import { Informer } from '../src/controller/informer.ts';
 import { apiMessage, errorCode, SERVING_SERVICES } from '../src/controller/kube.ts';
-import {
-  BENCH_QUIET,
-  BENCH_QUIET_TIMEOUT_S,
-  describeQuiet,
-  type QuietResult,
-  waitForQuiet,
-} from './quiet.ts';
+import { quietStart, type QuietResult } from './quiet.ts';
 
 const SYSTEM_NAMESPACE = 'ebb-system';
 const LEASE = 'ebb-controller';
@@ -1040,8 +1034,7 @@ async function main(signal: AbortSignal): Promise<number> {
     namespace = await createNamespace(c, options.prefix);
     say(`namespace ${namespace}`);
     await webhookAllowsZero(c, namespace, signal);
-    quiet = await waitForQuiet(BENCH_QUIET, BENCH_QUIET_TIMEOUT_S, signal);
-    say(describeQuiet(quiet));
+    quiet = await quietStart(say, signal);
     run = await measure(c, options, namespace, leader, webhook, signal);
     readyAt = Date.now();
     say(`all ${options.count} Services Ready; cleaning up`);

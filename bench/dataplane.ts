@@ -39,13 +39,7 @@ import {
   type Clients,
   type PodEndpoint,
 } from './serving-fixture.ts';
-import {
-  BENCH_QUIET,
-  BENCH_QUIET_TIMEOUT_S,
-  describeQuiet,
-  type QuietResult,
-  waitForQuiet,
-} from './quiet.ts';
+import { quietStart, type QuietResult } from './quiet.ts';
 
 const SERVICE = 'hello';
 const GREETING = 'Hello World!\n';
@@ -553,8 +547,7 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
         pids: await nginx.pids(),
       },
     ];
-    const quiet = await waitForQuiet(BENCH_QUIET, BENCH_QUIET_TIMEOUT_S, signal);
-    say(describeQuiet(quiet));
+    const quiet = await quietStart(say, signal);
     const figures = await measure(options, paths, appPid, signal);
     const warnings = await gatewayWarnings(c, gatewayPods, (Date.now() - startedAt) / 1000 + 1);
     result = report(options, figures, {

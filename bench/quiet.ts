@@ -63,3 +63,10 @@ export async function waitForQuiet(
   }
   return { quiet: false, waitedSeconds: Math.round((performance.now() - started) / 1000), busyCores: NaN };
 }
+
+/** What each benchmark does before it measures: waits by BENCH_QUIET and logs the outcome. */
+export async function quietStart(say: (message: string) => void, signal?: AbortSignal): Promise<QuietResult> {
+  const quiet = await waitForQuiet(BENCH_QUIET, BENCH_QUIET_TIMEOUT_S, signal);
+  say(describeQuiet(quiet));
+  return quiet;
+}

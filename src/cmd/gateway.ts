@@ -160,7 +160,7 @@ export async function runGateway(
       const key = objectKey(r);
       backends.get(key)?.close(new Error(`revision ${key} was deleted`));
       backends.delete(key);
-      metrics.forgetRevision(r.metadata.namespace ?? '', r.metadata.name ?? '');
+      void metrics.forgetRevision(r.metadata.namespace ?? '', r.metadata.name ?? '');
     },
   });
 

@@ -17,7 +17,7 @@ describe('GatewayMetrics.forgetRevision', () => {
     metrics.request('ns', 'kept-00001', 200, 0.01);
     expect((await seriesOf(registry, 'gone-00001')).some((l) => l.includes('code="503"'))).toBe(true);
 
-    metrics.forgetRevision('ns', 'gone-00001');
+    await metrics.forgetRevision('ns', 'gone-00001');
     expect(await seriesOf(registry, 'gone-00001')).toEqual([]);
     const kept = await seriesOf(registry, 'kept-00001');
     expect(kept).toContain('ebb_gateway_requests_total{namespace="ns",revision="kept-00001",code="200"} 1');
@@ -26,7 +26,7 @@ describe('GatewayMetrics.forgetRevision', () => {
   test('forgetting a revision that never had a request is harmless', async () => {
     const registry = new Registry();
     const metrics = new GatewayMetrics(registry, () => []);
-    metrics.forgetRevision('ns', 'never-00001');
+    await metrics.forgetRevision('ns', 'never-00001');
     metrics.request('ns', 'never-00001', 200, 0.01);
     expect(await seriesOf(registry, 'never-00001')).toContain(
       'ebb_gateway_requests_total{namespace="ns",revision="never-00001",code="200"} 1',

@@ -15,8 +15,6 @@ export class GatewayMetrics {
   private readonly coldStarts: Histogram<Labels>;
   private readonly refused: Counter<'reason'>;
   private readonly statsErrors: Counter;
-  /** The status codes each revision's request counter has series for, to remove them later. */
-  private readonly codesSeen = new Map<string, Set<string>>();
 
   constructor(registry: Registry, queued: () => { namespace: string; revision: string; waiting: number }[]) {
     this.requests = new Counter({
@@ -63,24 +61,19 @@ export class GatewayMetrics {
   }
 
   request(namespace: string, revision: string, code: number, seconds: number): void {
-    const codeText = String(code);
-    this.requests.inc({ namespace, revision, code: codeText });
+    this.requests.inc({ namespace, revision, code: String(code) });
     this.latency.observe({ namespace, revision }, seconds);
-    const key = `${namespace}/${revision}`;
-    let codes = this.codesSeen.get(key);
-    if (codes === undefined) {
-      codes = new Set();
-      this.codesSeen.set(key, codes);
-    }
-    codes.add(codeText);
   }
 
   /** Drops a deleted revision's series, so that the label sets do not pile up as revisions come
-   * and go over the gateway's lifetime. */
-  forgetRevision(namespace: string, revision: string): void {
-    const key = `${namespace}/${revision}`;
-    for (const code of this.codesSeen.get(key) ?? []) this.requests.remove({ namespace, revision, code });
-    this.codesSeen.delete(key);
+   * and go over the gateway's lifetime. The status codes it has series for are read back from the
+   * counter rather than tracked on every request. */
+  async forgetRevision(namespace: string, revision: string): Promise<void> {
+    const { values } = await this.requests.get();
+    for (const { labels } of values) {
+      if (labels.namespace === namespace && labels.revision === revision)
+        this.requests.remove({ namespace, revision, code: String(labels.code) });
+    }
     this.latency.remove({ namespace, revision });
     this.coldStarts.remove({ namespace, revision });
   }

@@ -88,22 +88,16 @@ function podSpecMask(spec: RevisionSpec, features: FeaturesConfig): FieldError[]
 export function validatePodSpec(spec: RevisionSpec, features: FeaturesConfig): FieldError[] {
   const errors: FieldError[] = [...podSpecMask(spec, features)];
   errors.push(...under('securityContext', validatePodSecurityContext(spec.securityContext, features)));
-  (spec.containers ?? []).forEach((c, i) => {
-    errors.push(
-      ...under(
-        `containers[${i}].securityContext`,
-        insecureDefaultWarnings(spec.securityContext, c.securityContext),
-      ),
-    );
-  });
-  (spec.initContainers ?? []).forEach((c, i) => {
-    errors.push(
-      ...under(
-        `initContainers[${i}].securityContext`,
-        insecureDefaultWarnings(spec.securityContext, c.securityContext),
-      ),
-    );
-  });
+  for (const field of ['containers', 'initContainers'] as const) {
+    (spec[field] ?? []).forEach((c, i) => {
+      errors.push(
+        ...under(
+          `${field}[${i}].securityContext`,
+          insecureDefaultWarnings(spec.securityContext, c.securityContext),
+        ),
+      );
+    });
+  }
 
   const containers = spec.containers ?? [];
   const initContainers = spec.initContainers ?? [];
