@@ -2,6 +2,11 @@
 // so a new TCP connection and TLS handshake, for every API call: under load a controller spends
 // most of its CPU in handshakes. Caching the dispatcher per cluster and credentials lets calls
 // share keep-alive connections; tokens still travel per request, so rotation is unaffected.
+//
+// client-node also gives API calls no deadline: a pooled connection whose peer vanished (an API
+// server restarted behind a Service IP, a NAT entry dropped) leaves a call waiting for undici's
+// 300 s header timeout, or longer for a body. client-go finds such connections with HTTP/2 pings;
+// here every unary call gets a deadline instead, and an aborted call takes its connection with it.
 import { KubeConfig, type Cluster } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 
@@ -45,9 +50,43 @@ export function reuseConnections(kc: KubeConfig): KubeConfig {
   return kc;
 }
 
-/** KUBECONFIG, ~/.kube/config or the in-cluster service account, with connection reuse. */
+/**
+ * How long one API call (not a watch or a log stream) may take from sending to its last byte.
+ * The API server's own limit for a request is 60 s; a list of thousands of objects takes a
+ * second or two.
+ */
+export const API_REQUEST_TIMEOUT_MS = 30_000;
+
+interface SignalContext {
+  getSignal(): AbortSignal | undefined;
+  setSignal(signal: AbortSignal): void;
+}
+
+type ApplyAuthentication = (context: SignalContext) => Promise<void>;
+
+/**
+ * Gives every API call made through `kc` a deadline of `timeoutMs` unless it carries its own
+ * signal. Watches and log streams pass their own AbortController to fetch and are unaffected.
+ */
+export function limitRequestTime(kc: KubeConfig, timeoutMs = API_REQUEST_TIMEOUT_MS): KubeConfig {
+  const target = kc as unknown as { applySecurityAuthentication?: ApplyAuthentication };
+  const original = target.applySecurityAuthentication;
+  if (typeof original !== 'function') return kc;
+  const apply = original.bind(kc);
+  target.applySecurityAuthentication = async (context) => {
+    await apply(context);
+    if (typeof context.getSignal === 'function' && context.getSignal() === undefined)
+      context.setSignal(AbortSignal.timeout(timeoutMs));
+  };
+  return kc;
+}
+
+/**
+ * KUBECONFIG, ~/.kube/config or the in-cluster service account, with connection reuse and a
+ * deadline on every API call.
+ */
 export function loadKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromDefault();
-  return reuseConnections(kc);
+  return limitRequestTime(reuseConnections(kc));
 }

@@ -2,12 +2,17 @@
 // none): a candidate takes the lease when it is free or its holder has not renewed it for the lease
 // duration, measured on the candidate's own clock from when it last saw the record change, so clock
 // skew between replicas does not matter. The leader renews every retry period and steps down if it
-// cannot renew within the renew deadline. Stopping releases the lease so a standby takes over at
-// once; a crashed leader is replaced after the lease duration.
+// cannot renew within the renew deadline, counted from when its last successful renewal was sent
+// and enforced by a timer of its own, so a call that hangs cannot keep it leading past the lease:
+// the renew deadline is shorter than the lease duration, the margin for a standby to take over.
+// Stopping releases the lease so a standby takes over at once; a crashed leader is replaced after
+// the lease duration.
 import {
+  Observable,
   PatchStrategy,
   setHeaderOptions,
   type CoordinationV1Api,
+  type ConfigurationOptions,
   type V1Lease,
 } from '@kubernetes/client-node';
 
@@ -28,6 +33,24 @@ export function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+/** Request options that abort a call after `ms`, whatever deadline the client gives it. */
+function deadline(ms: number, options?: ConfigurationOptions): ConfigurationOptions {
+  return {
+    ...options,
+    middleware: [
+      ...(options?.middleware ?? []),
+      {
+        pre: (context) => {
+          context.setSignal(AbortSignal.timeout(ms));
+          return new Observable(Promise.resolve(context));
+        },
+        post: (response) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
 interface Record {
   holder: string;
   durationMs: number;
@@ -43,6 +66,8 @@ export class LeaderElector {
   private leading = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Steps down when no renewal has succeeded within the renew deadline. */
+  private expiry: NodeJS.Timeout | undefined;
   private observed = '';
   private observedAt = 0;
   private lastRenew = 0;
@@ -79,10 +104,10 @@ export class LeaderElector {
   private async read(): Promise<Record | undefined> {
     let lease: V1Lease;
     try {
-      lease = await this.api.readNamespacedLease({
-        name: this.config.name,
-        namespace: this.config.namespace,
-      });
+      lease = await this.api.readNamespacedLease(
+        { name: this.config.name, namespace: this.config.namespace },
+        deadline(this.config.renewDeadlineMs),
+      );
     } catch (error) {
       if ((error as { code?: number }).code === 404) return undefined;
       throw error;
@@ -107,15 +132,18 @@ export class LeaderElector {
   private async write(record: Record | undefined, now: Date): Promise<void> {
     const { namespace, name, identity } = this.config;
     if (record === undefined) {
-      await this.api.createNamespacedLease({
-        namespace,
-        body: {
-          apiVersion: 'coordination.k8s.io/v1',
-          kind: 'Lease',
-          metadata: { name, namespace },
-          spec: { leaseTransitions: 0 },
+      await this.api.createNamespacedLease(
+        {
+          namespace,
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name, namespace },
+            spec: { leaseTransitions: 0 },
+          },
         },
-      });
+        deadline(this.config.renewDeadlineMs),
+      );
     }
     const takeover = record?.holder !== identity;
     const spec = {
@@ -132,7 +160,7 @@ export class LeaderElector {
     const metadata = record === undefined ? {} : { resourceVersion: record.resourceVersion };
     await this.api.patchNamespacedLease(
       { name, namespace, body: { metadata, spec } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      deadline(this.config.renewDeadlineMs, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
     );
   }
 
@@ -148,8 +176,16 @@ export class LeaderElector {
       if (this.leading) this.stepDown();
       return;
     }
-    await this.write(record, new Date());
-    this.lastRenew = Date.now();
+    const sent = new Date();
+    await this.write(record, sent);
+    // The renewal counts from when it was sent: the API server may have applied it any time after.
+    const left = sent.getTime() + this.config.renewDeadlineMs - Date.now();
+    if (this.stopped || left <= 0) return;
+    this.lastRenew = sent.getTime();
+    clearTimeout(this.expiry);
+    this.expiry = setTimeout(() => {
+      this.stepDown();
+    }, left);
     if (!this.leading) {
       this.leading = true;
       this.lastLeader = identity;
@@ -158,6 +194,7 @@ export class LeaderElector {
   }
 
   private stepDown(): void {
+    clearTimeout(this.expiry);
     if (!this.leading) return;
     this.leading = false;
     this.config.onStoppedLeading();
@@ -167,6 +204,7 @@ export class LeaderElector {
   async stop(release = true): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.leading && Date.now() - this.lastRenew > this.config.renewDeadlineMs) this.stepDown();
     if (!this.leading) return;
     if (release) {
       const record = await this.read().catch(() => undefined);

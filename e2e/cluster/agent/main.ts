@@ -12,6 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { limitRequestTime } from '../../../src/controller/kubeconfig.ts';
 import { NODE_NAME } from '../topology.ts';
 import { startLogServer } from './log-server.ts';
 import { NodeHeartbeat } from './node.ts';
@@ -28,6 +29,8 @@ function log(fields: Record<string, unknown>, msg: string): void {
 
 const kc = new KubeConfig();
 kc.loadFromDefault();
+// A status write stuck on a dead connection would hold back every later one for this pod.
+limitRequestTime(kc);
 const core = kc.makeApiClient(CoreV1Api);
 const coordination = kc.makeApiClient(CoordinationV1Api);
 const version = (await kc.makeApiClient(VersionApi).getCode()).gitVersion;

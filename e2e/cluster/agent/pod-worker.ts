@@ -538,9 +538,36 @@ export class PodWorker {
     };
   }
 
-  async flushStatus(): Promise<void> {
+  /**
+   * Writes the pod's status if it changed. One write at a time: two patches in flight together can
+   * reach the API server in either order, and an older status applied last (Ready=False after
+   * Ready=True) would stay there, as nothing changes on the node to write it again. A call made
+   * while a write is in flight runs once more after it, with the state as it is then.
+   */
+  flushStatus(): Promise<void> {
     if (this.statusTimer !== undefined) clearTimeout(this.statusTimer);
     this.statusTimer = undefined;
+    this.statusRequests++;
+    if (this.statusWrite !== undefined) return this.statusWrite;
+    this.statusWrite = (async () => {
+      try {
+        let written;
+        do {
+          written = this.statusRequests;
+          await this.writeStatus();
+        } while (written !== this.statusRequests);
+      } finally {
+        this.statusWrite = undefined;
+      }
+    })();
+    return this.statusWrite;
+  }
+
+  private statusWrite: Promise<void> | undefined;
+  /** Counts calls to flushStatus, so a write can tell whether another was asked for meanwhile. */
+  private statusRequests = 0;
+
+  private async writeStatus(): Promise<void> {
     if (this.done) return;
     const inits = (this.pod.spec?.initContainers ?? [])
       .map((c) => this.containers.get(c.name))
