@@ -1,0 +1,230 @@
+// `npm run bench:gateway-alloc`: how many bytes the gateway's request path allocates per proxied
+// request, and where. The allocation rate sets how often V8 stops the gateway for a scavenge, and
+// those pauses are what the p99 at 1,000 req/s lands on (docs/benchmarks.md). No cluster: the
+// gateway's own ProxyHandler, routing table and revision backend run in this process in front of
+// a hello-world app in a child process, loaded by http-load's worker threads (their allocations
+// are their own isolates', not counted). V8's sampling heap profiler, keeping the samples of
+// objects that minor and major GCs already collected, attributes the bytes to functions.
+//
+// Allocation counts do not depend on what else the machine is doing, unlike timings.
+// REQUESTS (default 40,000), CONNECTIONS (default 16), OUT=file writes the JSON.
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { Route } from '../src/apis/serving/v1/route-types.ts';
+import { GatewayMetrics } from '../src/gateway/metrics.ts';
+import { ProxyHandler } from '../src/gateway/proxy-handler.ts';
+import { ConcurrencyReporter } from '../src/gateway/request-stats.ts';
+import { RevisionBackend, revisionSettings } from '../src/gateway/revision-backend.ts';
+import { RoutingTable } from '../src/gateway/routing-table.ts';
+import { runLoad } from './http-load.ts';
+
+const REQUESTS = Number(process.env.REQUESTS ?? '40000');
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? '16');
+const HOST = 'hello.bench.example.com';
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+
+function say(message: string): void {
+  process.stdout.write(`[bench:gateway-alloc] ${message}\n`);
+}
+
+/** The app: answers every request with a short body, as dev.local/helloworld does. */
+async function startApp(): Promise<{ port: number; stop: () => void }> {
+  const script = `
+    const server = require('node:http').createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('Hello World!\\n');
+    });
+    server.keepAliveTimeout = 75000;
+    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => {
+      resolve(Number(chunk.toString().trim()));
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`the app exited with code ${String(code)} before listening`));
+    });
+  });
+  return {
+    port,
+    stop: () => {
+      child.kill();
+    },
+  };
+}
+
+function gateway(appPort: number): { server: Server; close: () => void } {
+  const route: Route = {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Route',
+    metadata: { name: 'hello', namespace: 'bench' },
+    spec: {},
+    status: {
+      url: `http://${HOST}`,
+      address: { url: 'http://hello.bench.svc.cluster.local' },
+      traffic: [{ revisionName: 'hello-00001', percent: 100, latestRevision: true }],
+      conditions: [{ type: 'Ready', status: 'True' }],
+    },
+  };
+  const table = RoutingTable.build([route], { clusterDomain: 'cluster.local' });
+  const backend = new RevisionBackend('bench/hello-00001', revisionSettings(undefined), 10_000);
+  backend.setEndpoints({ ready: [`127.0.0.1:${appPort}`], starting: [], terminating: [] });
+  const reporter = new ConcurrencyReporter();
+  const handler = new ProxyHandler({
+    table: () => table,
+    tagHeaderRouting: () => false,
+    backend: (namespace, revision) =>
+      namespace === 'bench' && revision === 'hello-00001' ? backend : undefined,
+    reporter,
+    poke: () => undefined,
+    metrics: new GatewayMetrics(new Registry(), () => []),
+    log: pino({ level: 'silent' }),
+    draining: () => false,
+  });
+  // As the gateway does every second for the autoscaler.
+  const stats = setInterval(() => reporter.reportAt(Date.now()), 1000);
+  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 75_000 });
+  server.on('request', handler.web('external'));
+  return {
+    server,
+    close: () => {
+      clearInterval(stats);
+      server.closeAllConnections();
+      server.close();
+      handler.close();
+      backend.close(new Error('benchmark over'));
+    },
+  };
+}
+
+/** Bytes allocated by each function (self), keyed `function (file:line)`. */
+function bySite(root: ProfileNode): Map<string, number> {
+  const sites = new Map<string, number>();
+  const walk = (node: ProfileNode): void => {
+    if (node.selfSize > 0) {
+      const { functionName, url, lineNumber } = node.callFrame;
+      const file = url.replace(/^(file:\/\/)?\/.*?\/(src|bench|node_modules)\//, '$2/');
+      const key = `${functionName || '(anonymous)'} (${file || '(native)'}:${lineNumber + 1})`;
+      sites.set(key, (sites.get(key) ?? 0) + node.selfSize);
+    }
+    for (const child of node.children) walk(child);
+  };
+  walk(root);
+  return sites;
+}
+
+function owner(site: string): 'ebb' | 'node' | 'library' {
+  if (site.includes('(src/')) return 'ebb';
+  if (site.includes('(node_modules/')) return 'library';
+  return 'node';
+}
+
+const app = await startApp();
+const gw = gateway(app.port);
+await new Promise<void>((resolve) => gw.server.listen(0, '127.0.0.1', resolve));
+const port = (gw.server.address() as AddressInfo).port;
+const target = { address: '127.0.0.1', port, host: HOST, path: '/' };
+
+// Warm up: connections, JIT, pools.
+await runLoad({
+  target,
+  shape: { kind: 'closed', connections: CONNECTIONS },
+  durationMs: 5_000,
+  maxRequests: 5_000,
+  timeoutMs: 5_000,
+  workers: 1,
+});
+
+const scavenges = { count: 0 };
+const gcs = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    // detail.kind 1 is a minor GC (a scavenge).
+    if ((entry as unknown as { detail?: { kind?: number } }).detail?.kind === 1) {
+      scavenges.count++;
+    }
+  }
+});
+gcs.observe({ entryTypes: ['gc'] });
+const session = new Session();
+session.connect();
+await session.post('HeapProfiler.startSampling', {
+  samplingInterval: 256,
+  includeObjectsCollectedByMajorGC: true,
+  includeObjectsCollectedByMinorGC: true,
+});
+const result = await runLoad({
+  target,
+  shape: { kind: 'closed', connections: CONNECTIONS },
+  durationMs: 120_000,
+  maxRequests: REQUESTS,
+  timeoutMs: 10_000,
+  workers: 1,
+});
+const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as {
+  profile: { head: ProfileNode };
+};
+session.disconnect();
+gcs.disconnect();
+gw.close();
+app.stop();
+
+const failed = result.sent - result.ok;
+const sites = [...bySite(profile.head)].sort((a, b) => b[1] - a[1]);
+const total = sites.reduce((sum, [, bytes]) => sum + bytes, 0);
+const perRequest = total / Math.max(1, result.ok);
+const shares = { ebb: 0, node: 0, library: 0 };
+for (const [site, bytes] of sites) shares[owner(site)] += bytes;
+
+say(`${String(result.ok)} requests proxied (${String(failed)} failed), ${String(CONNECTIONS)} connections`);
+say(`allocated per request: ${(perRequest / 1024).toFixed(1)} KiB (sampled)`);
+for (const [who, bytes] of Object.entries(shares))
+  say(
+    `  ${who}: ${(bytes / Math.max(1, result.ok) / 1024).toFixed(1)} KiB (${((100 * bytes) / total).toFixed(0)} %)`,
+  );
+// The profiler keeps a record of every sampled object, so the pauses it sees are far longer than
+// the gateway's own; only their number means something here.
+say(
+  `scavenges: ${String(scavenges.count)}, one per ${(result.ok / Math.max(1, scavenges.count)).toFixed(0)} requests`,
+);
+say('top allocation sites (bytes per request):');
+for (const [site, bytes] of sites.slice(0, 25))
+  say(`  ${(bytes / Math.max(1, result.ok)).toFixed(0).padStart(7)}  ${site}`);
+
+if (process.env.OUT !== undefined) {
+  await writeFile(
+    process.env.OUT,
+    `${JSON.stringify(
+      {
+        bench: 'gateway-alloc',
+        node: process.version,
+        requests: result.ok,
+        failed,
+        connections: CONNECTIONS,
+        bytesPerRequest: Math.round(perRequest),
+        shares: Object.fromEntries(
+          Object.entries(shares).map(([k, v]) => [k, Math.round(v / Math.max(1, result.ok))]),
+        ),
+        scavenges: scavenges.count,
+        sites: sites
+          .slice(0, 50)
+          .map(([site, bytes]) => ({ site, bytesPerRequest: Math.round(bytes / Math.max(1, result.ok)) })),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+}
+process.exitCode = failed === 0 ? 0 : 1;
