@@ -166,14 +166,15 @@ export class ProxyHandler {
     const settings = backend.settings;
     const ex: Exchange = { namespace, revision, backend, settled: false, attempts: 0, timers: [] };
     this.exchanges.set(req, ex);
-    const abort = new AbortController();
+    /** Only a request that has to wait for a pod needs a way to stop waiting. */
+    let abort: AbortController | undefined;
     const cold = backend.readyPods === 0;
 
     if (this.deps.reporter.requestStarted(key, Date.now())) this.deps.poke(namespace, revision);
     res.once('close', () => {
       for (const t of ex.timers) clearTimeout(t);
       if (ex.idle !== undefined) clearTimeout(ex.idle);
-      if (!res.writableFinished) abort.abort(new Error('client went away'));
+      if (!res.writableFinished) abort?.abort(new Error('client went away'));
       this.deps.reporter.requestEnded(key, Date.now());
       if (ex.reservation !== undefined) backend.release(ex.reservation);
       ex.reservation = undefined;
@@ -184,30 +185,34 @@ export class ProxyHandler {
     ex.timers.push(
       setTimeout(() => {
         const why = `revision ${key} did not answer within timeoutSeconds (${settings.timeoutMs / 1000} s)`;
-        abort.abort(new GatewayTimeout(why));
+        abort?.abort(new GatewayTimeout(why));
         this.timeout(req, res, ex, why);
       }, settings.timeoutMs),
     );
 
-    try {
-      ex.reservation = await backend.reserve(abort.signal);
-    } catch (error) {
-      if (error instanceof QueueFullError) {
-        this.deps.metrics.refusedRequest('queue_full');
-        this.reply(res, 503, `revision ${key}: ${error.message}; retry later`);
-      } else if (error instanceof GatewayTimeout) {
-        // Answered by the timer.
-      } else if (!res.writableEnded && !res.destroyed) {
-        this.reply(res, 503, `revision ${key}: ${String(error)}`);
+    ex.reservation = backend.tryReserve();
+    if (ex.reservation === undefined) {
+      abort = new AbortController();
+      try {
+        ex.reservation = await backend.reserve(abort.signal);
+      } catch (error) {
+        if (error instanceof QueueFullError) {
+          this.deps.metrics.refusedRequest('queue_full');
+          this.reply(res, 503, `revision ${key}: ${error.message}; retry later`);
+        } else if (error instanceof GatewayTimeout) {
+          // Answered by the timer.
+        } else if (!res.writableEnded && !res.destroyed) {
+          this.reply(res, 503, `revision ${key}: ${String(error)}`);
+        }
+        req.resume();
+        return;
       }
-      req.resume();
-      return;
-    }
-    if (res.destroyed || res.writableEnded) {
-      // Gone while waiting (the close handler already ran): give the slot back.
-      backend.release(ex.reservation);
-      ex.reservation = undefined;
-      return;
+      if (res.destroyed || res.writableEnded) {
+        // Gone while waiting (the close handler already ran): give the slot back.
+        backend.release(ex.reservation);
+        ex.reservation = undefined;
+        return;
+      }
     }
     if (cold) this.deps.metrics.coldStart(namespace, revision, (performance.now() - arrived) / 1000);
 

@@ -43,6 +43,26 @@ describe('RevisionBackend', () => {
     b.release(next);
   });
 
+  it('reserves at once on the warm path, and never ahead of a request already queued', async () => {
+    const b = backend(1);
+    expect(b.tryReserve()).toBeUndefined(); // no pod
+    expect(b.inFlight).toBe(0);
+    b.setEndpoints({ ready: ['10.0.0.1:8080'], ...NO_STARTING });
+    const first = b.tryReserve();
+    expect(first?.tracker.dest).toBe('10.0.0.1:8080');
+    expect(b.tryReserve()).toBeUndefined(); // the one slot is taken
+    const queued = b.reserve(new AbortController().signal);
+    await new Promise((r) => setImmediate(r));
+    expect(b.waiting).toBe(1);
+    if (first !== undefined) b.release(first);
+    // The freed slot went to the queued request, not to a newcomer.
+    expect(b.tryReserve()).toBeUndefined();
+    const next = await queued;
+    b.release(next);
+    expect(b.inFlight).toBe(0);
+    expect(b.tryReserve()?.tracker.dest).toBe('10.0.0.1:8080');
+  });
+
   it('takes only its share of the pods when containerConcurrency > 0 and there are two gateways', async () => {
     const b = backend(1);
     b.setPeers({ selfIndex: 1, count: 2 });
