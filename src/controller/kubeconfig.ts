@@ -7,7 +7,7 @@
 // server restarted behind a Service IP, a NAT entry dropped) leaves a call waiting for undici's
 // 300 s header timeout, or longer for a body. client-go finds such connections with HTTP/2 pings;
 // here every unary call gets a deadline instead, and an aborted call takes its connection with it.
-import { KubeConfig, type Cluster } from '@kubernetes/client-node';
+import { KubeConfig, Observable, type Cluster, type ConfigurationOptions } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 
 interface DispatcherOptions {
@@ -79,6 +79,27 @@ export function limitRequestTime(kc: KubeConfig, timeoutMs = API_REQUEST_TIMEOUT
       context.setSignal(AbortSignal.timeout(timeoutMs));
   };
   return kc;
+}
+
+/**
+ * Options for one API call that abort it after `ms`, replacing whatever deadline the KubeConfig
+ * gives it (e.g. a Lease renewal, which must fail well before the lease runs out).
+ */
+export function withDeadline(ms: number, options?: ConfigurationOptions): ConfigurationOptions {
+  return {
+    ...options,
+    middleware: [
+      ...(options?.middleware ?? []),
+      {
+        pre: (context) => {
+          context.setSignal(AbortSignal.timeout(ms));
+          return new Observable(Promise.resolve(context));
+        },
+        post: (response) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
 }
 
 /**

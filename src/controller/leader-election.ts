@@ -8,13 +8,12 @@
 // Stopping releases the lease so a standby takes over at once; a crashed leader is replaced after
 // the lease duration.
 import {
-  Observable,
   PatchStrategy,
   setHeaderOptions,
   type CoordinationV1Api,
-  type ConfigurationOptions,
   type V1Lease,
 } from '@kubernetes/client-node';
+import { withDeadline } from './kubeconfig.ts';
 
 export interface LeaderElectionConfig {
   namespace: string;
@@ -31,24 +30,6 @@ export interface LeaderElectionConfig {
 /** Lease times are MicroTime: RFC 3339 with exactly six fractional digits. */
 export function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
-/** Request options that abort a call after `ms`, whatever deadline the client gives it. */
-function deadline(ms: number, options?: ConfigurationOptions): ConfigurationOptions {
-  return {
-    ...options,
-    middleware: [
-      ...(options?.middleware ?? []),
-      {
-        pre: (context) => {
-          context.setSignal(AbortSignal.timeout(ms));
-          return new Observable(Promise.resolve(context));
-        },
-        post: (response) => new Observable(Promise.resolve(response)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
 }
 
 interface Record {
@@ -70,7 +51,6 @@ export class LeaderElector {
   private expiry: NodeJS.Timeout | undefined;
   private observed = '';
   private observedAt = 0;
-  private lastRenew = 0;
   private lastLeader = '';
 
   constructor(api: CoordinationV1Api, config: LeaderElectionConfig) {
@@ -95,9 +75,8 @@ export class LeaderElector {
     try {
       await this.tryAcquireOrRenew();
     } catch {
-      // A failed round counts against the renew deadline below.
+      // A failed round counts against the renew deadline, which the expiry timer enforces.
     }
-    if (this.leading && Date.now() - this.lastRenew > this.config.renewDeadlineMs) this.stepDown();
     this.schedule();
   }
 
@@ -106,7 +85,7 @@ export class LeaderElector {
     try {
       lease = await this.api.readNamespacedLease(
         { name: this.config.name, namespace: this.config.namespace },
-        deadline(this.config.renewDeadlineMs),
+        withDeadline(this.config.renewDeadlineMs),
       );
     } catch (error) {
       if ((error as { code?: number }).code === 404) return undefined;
@@ -142,7 +121,7 @@ export class LeaderElector {
             spec: { leaseTransitions: 0 },
           },
         },
-        deadline(this.config.renewDeadlineMs),
+        withDeadline(this.config.renewDeadlineMs),
       );
     }
     const takeover = record?.holder !== identity;
@@ -160,7 +139,7 @@ export class LeaderElector {
     const metadata = record === undefined ? {} : { resourceVersion: record.resourceVersion };
     await this.api.patchNamespacedLease(
       { name, namespace, body: { metadata, spec } },
-      deadline(this.config.renewDeadlineMs, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      withDeadline(this.config.renewDeadlineMs, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
     );
   }
 
@@ -181,7 +160,6 @@ export class LeaderElector {
     // The renewal counts from when it was sent: the API server may have applied it any time after.
     const left = sent.getTime() + this.config.renewDeadlineMs - Date.now();
     if (this.stopped || left <= 0) return;
-    this.lastRenew = sent.getTime();
     clearTimeout(this.expiry);
     this.expiry = setTimeout(() => {
       this.stepDown();
@@ -204,7 +182,6 @@ export class LeaderElector {
   async stop(release = true): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    if (this.leading && Date.now() - this.lastRenew > this.config.renewDeadlineMs) this.stepDown();
     if (!this.leading) return;
     if (release) {
       const record = await this.read().catch(() => undefined);

@@ -156,10 +156,6 @@ export class RevisionBackend {
   }
 
   /**
-   * A pod with room for one more request, waiting in the revision's queue while there is none.
-   * Rejects with QueueFullError when the queue is full and with the signal's reason on abort.
-   */
-  /**
    * A slot on a pod now, when the revision has room and nobody queues ahead; undefined otherwise
    * (then reserve() waits). The warm path: no promise, no abort signal.
    */
@@ -170,6 +166,10 @@ export class RevisionBackend {
     return reservation;
   }
 
+  /**
+   * A pod with room for one more request, waiting in the revision's queue while there is none.
+   * Rejects with QueueFullError when the queue is full and with the signal's reason on abort.
+   */
   async reserve(signal: AbortSignal): Promise<PodReservation> {
     for (;;) {
       await this.breaker.acquire(signal);
