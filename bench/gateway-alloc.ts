@@ -7,16 +7,17 @@
 // objects that minor and major GCs already collected, attributes the bytes to functions.
 //
 // Allocation counts do not depend on what else the machine is doing, unlike timings.
-// REQUESTS (default 40,000), CONNECTIONS (default 16), OUT=file writes the JSON.
+// REQUESTS (default 40,000), CONNECTIONS (default 16), FAST=0 for node:http alone, OUT=file writes the JSON.
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { Route } from '../src/apis/serving/v1/route-types.ts';
+import { FastPath } from '../src/gateway/fast-path.ts';
 import { GatewayMetrics } from '../src/gateway/metrics.ts';
 import { ProxyHandler } from '../src/gateway/proxy-handler.ts';
 import { ConcurrencyReporter } from '../src/gateway/request-stats.ts';
@@ -27,6 +28,8 @@ import { runLoad } from './http-load.ts';
 const REQUESTS = Number(process.env.REQUESTS ?? '40000');
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? '16');
 const HOST = 'hello.bench.example.com';
+/** FAST=0: node:http alone, as the gateway served every request before its fast path. */
+const FAST = process.env.FAST !== '0';
 
 interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -98,12 +101,34 @@ function gateway(appPort: number): { server: Server; close: () => void } {
   const stats = setInterval(() => reporter.reportAt(Date.now()), 1000);
   const server = createServer({ requestTimeout: 0, keepAliveTimeout: 75_000 });
   server.on('request', handler.web('external'));
+  if (!FAST) {
+    return {
+      server,
+      close: () => {
+        clearInterval(stats);
+        server.closeAllConnections();
+        server.close();
+        handler.close();
+        backend.close(new Error('benchmark over'));
+      },
+    };
+  }
+  const fast = new FastPath({
+    listener: 'external',
+    handler,
+    fallback: server,
+    draining: () => false,
+    keepAliveTimeoutMs: 75_000,
+    headersTimeoutMs: 60_000,
+  });
   return {
-    server,
+    server: fast.server,
     close: () => {
       clearInterval(stats);
+      fast.close();
+      for (const conn of fast.connections) conn.socket.destroy();
       server.closeAllConnections();
-      server.close();
+      fast.destroy();
       handler.close();
       backend.close(new Error('benchmark over'));
     },

@@ -24,6 +24,7 @@ import { createOpsServer } from '../controller/ops-server.ts';
 import { revisionEndpoints, sliceRevisionKey, splitAddress } from '../gateway/endpoints.ts';
 import { splitKey } from '../reconciler/context.ts';
 import { GatewayMetrics } from '../gateway/metrics.ts';
+import { FastPath } from '../gateway/fast-path.ts';
 import { isWebsocketUpgrade } from '../gateway/forwarder.ts';
 import { ProxyHandler } from '../gateway/proxy-handler.ts';
 import { ConcurrencyReporter } from '../gateway/request-stats.ts';
@@ -228,11 +229,15 @@ export async function runGateway(
 
   const listen = (port: number, server: Server): Promise<void> =>
     new Promise((resolve) => server.listen(port, resolve));
-  const makeServer = (listener: 'external' | 'internal'): Server => {
+  const KEEP_ALIVE_MS = 75_000;
+  const HEADERS_TIMEOUT_MS = 60_000;
+  // Each listener reads HTTP/1.1 itself for plain requests to a warm pod (FastPath) and hands
+  // every other connection to node:http and the ProxyHandler.
+  const makeServer = (listener: 'external' | 'internal'): FastPath => {
     const server = createServer({
       requestTimeout: 0,
-      headersTimeout: 60_000,
-      keepAliveTimeout: 75_000,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      keepAliveTimeout: KEEP_ALIVE_MS,
       // Other upgrades (h2c) come in as plain requests instead of a dropped connection.
       shouldUpgradeCallback: isWebsocketUpgrade,
     });
@@ -242,7 +247,14 @@ export async function runGateway(
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
       else socket.destroy();
     });
-    return server;
+    return new FastPath({
+      listener,
+      handler,
+      fallback: server,
+      draining: () => draining,
+      keepAliveTimeoutMs: KEEP_ALIVE_MS,
+      headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    });
   };
   const external = makeServer('external');
   const internal = makeServer('internal');
@@ -266,7 +278,7 @@ export async function runGateway(
   await Promise.all(informers.map((i) => i.waitForSync()));
   build();
   refreshSystem();
-  await Promise.all([listen(options.externalPort, external), listen(options.internalPort, internal)]);
+  await Promise.all([external.listen(options.externalPort), internal.listen(options.internalPort)]);
   synced = true;
   log.info(
     { external: options.externalPort, internal: options.internalPort, routes: routes.list().length },
@@ -287,6 +299,8 @@ export async function runGateway(
       external.closeIdleConnections();
       internal.closeIdleConnections();
       await handler.idle();
+      external.destroy();
+      internal.destroy();
       clearInterval(statsTimer);
       for (const b of backends.values()) b.close(new Error('gateway shutting down'));
       for (const i of informers) i.stop();

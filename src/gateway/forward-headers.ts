@@ -38,7 +38,7 @@ function joined(value: string | string[] | undefined): string | undefined {
 }
 
 /** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) as `10.0.0.1`. */
-function plainIP(ip: string): string {
+export function plainIP(ip: string): string {
   return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip) ? ip.slice(7) : ip;
 }
 
@@ -76,9 +76,13 @@ export function forwardHeaders(incoming: Readonly<HeaderRecord>, ctx: ForwardCon
     else delete out['x-forwarded-host'];
   }
 
+  out.forwarded = append(joined(out.forwarded), forwardedElement(ip, host, ctx.proto));
+  return out;
+}
+
+/** This hop's RFC 7239 element: `for=…;host=…;proto=…`. */
+export function forwardedElement(ip: string | undefined, host: string | undefined, proto: string): string {
   let element = `for=${forwardedFor(ip)}`;
   if (host !== undefined) element += `;host=${forwardedValue(host)}`;
-  element += `;proto=${ctx.proto}`;
-  out.forwarded = append(joined(out.forwarded), element);
-  return out;
+  return `${element};proto=${proto}`;
 }

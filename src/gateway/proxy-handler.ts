@@ -54,6 +54,31 @@ interface Exchange {
   idle?: NodeJS.Timeout;
 }
 
+/** A request the fast path serves, with the pod slot it holds until finishFast or abandonFast. */
+export class FastTicket {
+  readonly namespace: string;
+  readonly revision: string;
+  readonly key: string;
+  readonly backend: RevisionBackend;
+  readonly reservation: PodReservation;
+  readonly arrived = performance.now();
+  settled = false;
+
+  constructor(
+    namespace: string,
+    revision: string,
+    key: string,
+    backend: RevisionBackend,
+    reservation: PodReservation,
+  ) {
+    this.namespace = namespace;
+    this.revision = revision;
+    this.key = key;
+    this.backend = backend;
+    this.reservation = reservation;
+  }
+}
+
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH']);
 /** Errors that say the pod itself is gone, not just one connection to it. */
 const POD_GONE = new Set(['ECONNREFUSED', 'EHOSTUNREACH']);
@@ -98,6 +123,59 @@ export class ProxyHandler {
     };
   }
 
+  /**
+   * For the fast path (fast-path.ts): the request's revision and a free pod at once, counted as
+   * in flight and reported to the autoscaler as the node:http path does. Undefined when the host
+   * has no ready route or no pod has room right now: node:http then serves the request, answering
+   * or queueing it.
+   */
+  reserveNow(listener: Listener, host: string, tagHeader: string | undefined): FastTicket | undefined {
+    const found = this.resolveHost(listener, host, tagHeader);
+    if (!found.ok) return undefined;
+    const reservation = found.backend.tryReserve();
+    if (reservation === undefined) return undefined;
+    const { namespace, revision, backend } = found;
+    const key = `${namespace}/${revision}`;
+    this.inFlight++;
+    if (this.deps.reporter.requestStarted(key, Date.now())) this.deps.poke(namespace, revision);
+    return new FastTicket(namespace, revision, key, backend, reservation);
+  }
+
+  /** The fast path's exchange ended; `code` is the status the client got (0: none). */
+  finishFast(ticket: FastTicket, code: number): void {
+    if (!this.settleFast(ticket)) return;
+    this.deps.metrics.request(
+      ticket.namespace,
+      ticket.revision,
+      code,
+      (performance.now() - ticket.arrived) / 1000,
+    );
+  }
+
+  /**
+   * The fast path gives the request back unanswered, to be served again by node:http: the pod
+   * could not be reached (`podGone` sets it aside) or closed the connection before answering.
+   */
+  abandonFast(ticket: FastTicket, podGone: boolean): void {
+    if (podGone) ticket.backend.setAside(ticket.reservation.tracker.dest);
+    this.settleFast(ticket);
+  }
+
+  /** Refusals the fast path answers itself (its timeouts and broken responses). */
+  refusedFast(reason: string): void {
+    this.deps.metrics.refusedRequest(reason);
+  }
+
+  private settleFast(ticket: FastTicket): boolean {
+    if (ticket.settled) return false;
+    ticket.settled = true;
+    this.deps.reporter.requestEnded(ticket.key, Date.now());
+    ticket.backend.release(ticket.reservation);
+    this.inFlight--;
+    if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    return true;
+  }
+
   private begin(): () => void {
     this.inFlight++;
     let ended = false;
@@ -115,12 +193,21 @@ export class ProxyHandler {
   ):
     | { ok: true; namespace: string; revision: string; backend: RevisionBackend }
     | { ok: false; code: number; reason: string; why: string } {
-    const host = req.headers.host ?? '';
     const tag = req.headers['knative-serving-tag'];
+    return this.resolveHost(listener, req.headers.host ?? '', Array.isArray(tag) ? tag[0] : tag);
+  }
+
+  private resolveHost(
+    listener: Listener,
+    host: string,
+    tagHeader: string | undefined,
+  ):
+    | { ok: true; namespace: string; revision: string; backend: RevisionBackend }
+    | { ok: false; code: number; reason: string; why: string } {
     const match = this.deps.table().lookup({
       host,
       listener,
-      tagHeader: Array.isArray(tag) ? tag[0] : tag,
+      tagHeader,
       tagHeaderRouting: this.deps.tagHeaderRouting(),
     });
     if (match === undefined) {

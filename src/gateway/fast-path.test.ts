@@ -1,0 +1,456 @@
+// The fast path over loopback sockets, with the gateway's real ProxyHandler, routing table and
+// revision backend in front of a node:http app: what it serves itself, what it hands to node:http
+// (and that node:http then serves the connection), the pod's framings, timeouts, pipelining and
+// clients that go away. No Kubernetes here; e2e/ covers the gateway in the cluster.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { Route } from '../apis/serving/v1/route-types.ts';
+import { FastPath } from './fast-path.ts';
+import { GatewayMetrics } from './metrics.ts';
+import { ProxyHandler } from './proxy-handler.ts';
+import { ConcurrencyReporter } from './request-stats.ts';
+import { RevisionBackend, revisionSettings, type RevisionSettings } from './revision-backend.ts';
+import { RoutingTable } from './routing-table.ts';
+
+const HOST = 'hello.ns.example.com';
+
+interface Harness {
+  port: number;
+  /** The app's address, as the revision's one ready pod. */
+  pod: string;
+  fast: FastPath;
+  backend: RevisionBackend;
+  handler: ProxyHandler;
+  /** Connections the app accepted. */
+  appConnections: () => number;
+  /** Requests the app saw, with their headers. */
+  seen: IncomingMessage[];
+  draining: { value: boolean };
+  close: () => Promise<void>;
+}
+
+const open: Harness[] = [];
+
+afterEach(async () => {
+  for (const h of open.splice(0)) await h.close();
+});
+
+async function harness(
+  app: (req: IncomingMessage, res: ServerResponse) => void,
+  settings: Partial<RevisionSettings> = {},
+  options: { headersTimeoutMs?: number; podPort?: number } = {},
+): Promise<Harness> {
+  const seen: IncomingMessage[] = [];
+  const appServer = createServer((req, res) => {
+    seen.push(req);
+    app(req, res);
+  });
+  let accepted = 0;
+  appServer.on('connection', () => accepted++);
+  await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
+  const appPort = options.podPort ?? (appServer.address() as AddressInfo).port;
+  const route: Route = {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Route',
+    metadata: { name: 'hello', namespace: 'ns' },
+    spec: {},
+    status: {
+      url: `http://${HOST}`,
+      address: { url: 'http://hello.ns.svc.cluster.local' },
+      traffic: [{ revisionName: 'hello-00001', percent: 100, latestRevision: true }],
+      conditions: [{ type: 'Ready', status: 'True' }],
+    },
+  };
+  const table = RoutingTable.build([route], { clusterDomain: 'cluster.local' });
+  const backend = new RevisionBackend('ns/hello-00001', { ...revisionSettings(undefined), ...settings }, 100);
+  backend.setEndpoints({ ready: [`127.0.0.1:${appPort}`], starting: [], terminating: [] });
+  const draining = { value: false };
+  const handler = new ProxyHandler({
+    table: () => table,
+    tagHeaderRouting: () => false,
+    backend: (namespace, revision) =>
+      namespace === 'ns' && revision === 'hello-00001' ? backend : undefined,
+    reporter: new ConcurrencyReporter(),
+    poke: () => undefined,
+    metrics: new GatewayMetrics(new Registry(), () => []),
+    log: pino({ level: 'silent' }),
+    draining: () => draining.value,
+  });
+  const headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
+  const fallback = createServer({
+    requestTimeout: 0,
+    headersTimeout: headersTimeoutMs,
+    connectionsCheckingInterval: 100,
+  });
+  fallback.on('request', handler.web('external'));
+  const fast = new FastPath({
+    listener: 'external',
+    handler,
+    fallback,
+    draining: () => draining.value,
+    keepAliveTimeoutMs: 75_000,
+    headersTimeoutMs,
+  });
+  await fast.listen(0, '127.0.0.1');
+  const h: Harness = {
+    port: (fast.server.address() as AddressInfo).port,
+    pod: `127.0.0.1:${String(appPort)}`,
+    fast,
+    backend,
+    handler,
+    appConnections: () => accepted,
+    seen,
+    draining,
+    close: async () => {
+      fast.close();
+      for (const conn of fast.connections) conn.socket.destroy();
+      fallback.closeAllConnections();
+      fast.destroy();
+      handler.close();
+      backend.close(new Error('test over'));
+      appServer.closeAllConnections();
+      await new Promise<void>((resolve) =>
+        appServer.close(() => {
+          resolve();
+        }),
+      );
+    },
+  };
+  open.push(h);
+  return h;
+}
+
+const hello = (_req: IncomingMessage, res: ServerResponse): void => {
+  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '13' });
+  res.end('Hello World!\n');
+};
+
+interface Answer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: string;
+  reused: boolean;
+}
+
+function get(
+  port: number,
+  agent: Agent,
+  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        agent,
+        method: options.method ?? 'GET',
+        path: options.path ?? '/',
+        headers: { host: HOST, ...options.headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, reused: req.reusedSocket });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Writes `bytes` on a new connection and collects what comes back until the peer closes or `until` holds. */
+function raw(
+  port: number,
+  bytes: string,
+  until: (text: string) => boolean,
+): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = connect(port, '127.0.0.1');
+    let text = '';
+    let done = false;
+    const finish = (closed: boolean): void => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      resolve({ text, closed });
+    };
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (until(text)) finish(false);
+    });
+    socket.on('close', () => {
+      finish(true);
+    });
+    socket.on('error', reject);
+    socket.write(bytes, 'latin1');
+  });
+}
+
+describe('FastPath', () => {
+  it('proxies a plain GET itself, with the forwarding headers, and reuses both connections', async () => {
+    const h = await harness(hello);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const first = await get(h.port, agent, { headers: { 'x-ebb-debug': '1', 'knative-serving-tag': 'x' } });
+    const second = await get(h.port, agent);
+    agent.destroy();
+    expect([first.status, first.body, second.status, second.body]).toEqual([
+      200,
+      'Hello World!\n',
+      200,
+      'Hello World!\n',
+    ]);
+    expect(second.reused).toBe(true);
+    expect(h.appConnections()).toBe(1);
+    const headers = h.seen[0]?.headers;
+    expect(headers?.['x-forwarded-for']).toBe('127.0.0.1');
+    expect(headers?.['x-forwarded-proto']).toBe('http');
+    expect(headers?.['x-forwarded-host']).toBe(HOST);
+    expect(headers?.forwarded).toBe(`for=127.0.0.1;host=${HOST};proto=http`);
+    expect(headers?.['x-ebb-debug']).toBeUndefined();
+    expect(headers?.['knative-serving-tag']).toBeUndefined();
+    expect(h.handler.active).toBe(0);
+  });
+
+  it('hands a request with a body to node:http, which serves the rest of the connection', async () => {
+    const h = await harness((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => res.end(`${req.method ?? ''} ${body}`));
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const plain = await get(h.port, agent);
+    expect(h.fast.connections.size).toBe(1);
+    const post = await get(h.port, agent, { method: 'POST', body: 'x'.repeat(100_000) });
+    expect(h.fast.connections.size).toBe(0);
+    const after = await get(h.port, agent);
+    agent.destroy();
+    expect([plain.body, post.body.length, after.body]).toEqual(['GET ', 100_005, 'GET ']);
+    expect([post.reused, after.reused]).toEqual([true, true]);
+  });
+
+  it('hands an unknown host to node:http, which answers 404 naming it', async () => {
+    const h = await harness(hello);
+    const agent = new Agent({ keepAlive: true });
+    const answer = await get(h.port, agent, { headers: { host: 'nobody.example.com' } });
+    agent.destroy();
+    expect(answer.status).toBe(404);
+    expect(answer.body).toContain('nobody.example.com');
+    expect(h.seen).toHaveLength(0);
+  });
+
+  it('relays a chunked response intact, trailers included, and reuses the pod connection', async () => {
+    const h = await harness((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-sum' });
+      res.write('part one, ');
+      setTimeout(() => {
+        res.write('part two');
+        res.addTrailers({ 'x-sum': '18' });
+        res.end();
+      }, 20);
+    });
+    const answer = await raw(
+      h.port,
+      `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\nGET /again HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`,
+      (text) => text.split('0\r\nx-sum: 18\r\n\r\n').length === 3,
+    );
+    const responses = answer.text.split('HTTP/1.1 200 OK').slice(1);
+    expect(responses).toHaveLength(2);
+    for (const r of responses) {
+      expect(r.toLowerCase()).toContain('transfer-encoding: chunked');
+      expect(r).toContain('a\r\npart one, \r\n');
+      expect(r).toContain('8\r\npart two\r\n');
+    }
+    expect(h.seen.map((req) => req.url)).toEqual(['/', '/again']);
+    expect(h.appConnections()).toBe(1);
+  });
+
+  it('relays a body that runs to the pod closing, and then closes the client connection', async () => {
+    const h = await harness(hello);
+    // The pod: a raw server answering without a length and closing.
+    const { createServer: createTcp } = await import('node:net');
+    const pod = createTcp((socket) => {
+      socket.once('data', () => {
+        socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nall of it until the end');
+      });
+    });
+    await new Promise<void>((resolve) => pod.listen(0, '127.0.0.1', resolve));
+    h.backend.setEndpoints({
+      ready: [`127.0.0.1:${(pod.address() as AddressInfo).port}`],
+      starting: [],
+      terminating: [],
+    });
+    const answer = await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, () => false);
+    pod.close();
+    expect(answer.closed).toBe(true);
+    expect(answer.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer.text.toLowerCase()).toContain('connection: close\r\n');
+    expect(answer.text.endsWith('\r\n\r\nall of it until the end')).toBe(true);
+  });
+
+  it('answers HEAD without waiting for a body', async () => {
+    const h = await harness(hello);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const head = await get(h.port, agent, { method: 'HEAD' });
+    const after = await get(h.port, agent);
+    agent.destroy();
+    expect([head.status, head.body, head.headers['content-length']]).toEqual([200, '', '13']);
+    expect([after.body, after.reused]).toEqual(['Hello World!\n', true]);
+  });
+
+  it('answers pipelined requests in order', async () => {
+    const h = await harness((req, res) => {
+      // The first answer is the slower one.
+      setTimeout(() => res.end(`answer to ${req.url ?? ''}\n`), req.url === '/1' ? 30 : 0);
+    });
+    const answer = await raw(
+      h.port,
+      `GET /1 HTTP/1.1\r\nhost: ${HOST}\r\n\r\nGET /2 HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`,
+      (text) => text.includes('answer to /2'),
+    );
+    expect(answer.text.indexOf('answer to /1')).toBeGreaterThan(0);
+    expect(answer.text.indexOf('answer to /1')).toBeLessThan(answer.text.indexOf('answer to /2'));
+  });
+
+  it('gives a request whose pod refused the connection to node:http, which sends it to another pod', async () => {
+    // A port nothing listens on: connection refused.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const dead = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) =>
+      probe.close(() => {
+        resolve();
+      }),
+    );
+    const h = await harness(hello);
+    h.backend.setEndpoints({
+      ready: [`127.0.0.1:${String(dead)}`, h.pod],
+      starting: [],
+      terminating: [],
+    });
+    const answers: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const agent = new Agent({ keepAlive: false });
+      answers.push((await get(h.port, agent)).status);
+      agent.destroy();
+    }
+    expect(answers).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(h.seen).toHaveLength(6);
+    expect(h.handler.active).toBe(0);
+  });
+
+  it('answers 504 with the revision timeout when its only pod refuses connections', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const dead = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) =>
+      probe.close(() => {
+        resolve();
+      }),
+    );
+    const h = await harness(hello, { timeoutMs: 300, responseStartTimeoutMs: 300 }, { podPort: dead });
+    const agent = new Agent({ keepAlive: true });
+    const answer = await get(h.port, agent);
+    agent.destroy();
+    expect(answer.status).toBe(504);
+    expect(answer.body).toContain('timeoutSeconds (0.3 s)');
+    expect(answer.headers['x-ebb-gateway']).toBe('refused');
+    expect(h.handler.active).toBe(0);
+  });
+
+  it('answers 504 when the pod does not start its response in time, and keeps the connection', async () => {
+    const h = await harness(
+      (req, res) => {
+        if (req.url === '/slow') setTimeout(() => res.end('late'), 1000);
+        else res.end('quick');
+      },
+      { responseStartTimeoutMs: 200 },
+    );
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const slow = await get(h.port, agent, { path: '/slow' });
+    const quick = await get(h.port, agent, { path: '/quick' });
+    agent.destroy();
+    expect(slow.status).toBe(504);
+    expect(slow.body).toContain('responseStartTimeoutSeconds (0.2 s)');
+    expect([quick.status, quick.body, quick.reused]).toEqual([200, 'quick', true]);
+    expect(h.handler.active).toBe(0);
+  });
+
+  it('cuts the response off when the pod goes idle mid-body past idleTimeoutSeconds', async () => {
+    const h = await harness(
+      (_req, res) => {
+        res.writeHead(200, { 'content-length': '10' });
+        res.write('12345');
+      },
+      { idleTimeoutMs: 200 },
+    );
+    const answer = await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, () => false);
+    expect(answer.closed).toBe(true);
+    expect(answer.text.endsWith('\r\n\r\n12345')).toBe(true);
+    expect(h.handler.active).toBe(0);
+  });
+
+  it('releases the pod when the client goes away mid-response', async () => {
+    let podSocketClosed: Promise<void> = Promise.resolve();
+    const h = await harness((req, res) => {
+      podSocketClosed = new Promise((resolve) =>
+        req.socket.once('close', () => {
+          resolve();
+        }),
+      );
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('first part');
+    });
+    await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, (text) => text.includes('first part'));
+    await podSocketClosed;
+    await h.handler.idle();
+    expect(h.handler.active).toBe(0);
+    expect(h.backend.tryReserve()).toBeDefined();
+  });
+
+  it('asks clients to close their connections while draining', async () => {
+    const h = await harness(hello);
+    h.draining.value = true;
+    const answer = await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, () => false);
+    expect(answer.closed).toBe(true);
+    expect(answer.text.toLowerCase()).toContain('connection: close\r\n');
+    expect(answer.text.endsWith('\r\n\r\nHello World!\n')).toBe(true);
+  });
+
+  it('leaves a head that never completes to node:http, which answers 408 after headersTimeout', async () => {
+    const h = await harness(hello, {}, { headersTimeoutMs: 300 });
+    const answer = await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n`, () => false);
+    expect(answer.closed).toBe(true);
+    expect(answer.text).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('serves a head that arrives in pieces', async () => {
+    const h = await harness(hello);
+    const socket = connect(h.port, '127.0.0.1');
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.write('GET / HTTP/1.1\r\nho');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    socket.write(`st: ${HOST}\r\n\r\n`);
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (text.includes('Hello World!')) resolve();
+        else setTimeout(check, 10);
+      };
+      check();
+    });
+    // Served by the fast path: the connection is still its own.
+    expect(h.fast.connections.size).toBe(1);
+    socket.destroy();
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  });
+});

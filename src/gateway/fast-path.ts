@@ -1,0 +1,588 @@
+// The gateway's fast path: its listening sockets, reading HTTP/1.1 itself. A request that is
+// plain (HTTP/1.1, no body, no upgrade, one Host; see parseFastRequest) and whose revision has a
+// pod with room right now goes to that pod over a pooled keep-alive connection, and the pod's
+// answer is relayed byte for byte with its own framing. Every other request, and the whole
+// connection from then on, is handed to node:http's server and the ProxyHandler (queueing at
+// zero, bodies, websockets, 404 and 503 answers, llhttp's checks of odd input). node:http's
+// objects, streams and promises were four fifths of the gateway's CPU and allocation per request
+// (docs/benchmarks.md); here a request costs a few strings and one small object.
+import type { Server as HttpServer } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { ChunkedScanner } from './chunked-scanner.ts';
+import { splitAddress } from './endpoints.ts';
+import {
+  parseFastRequest,
+  parseResponseHead,
+  upstreamRequestHead,
+  type FastRequest,
+  type Framing,
+} from './http1-head.ts';
+import type { FastTicket, ProxyHandler } from './proxy-handler.ts';
+import type { Listener } from './routing-table.ts';
+
+export interface FastPathOptions {
+  listener: Listener;
+  handler: Pick<ProxyHandler, 'reserveNow' | 'finishFast' | 'abandonFast' | 'refusedFast'>;
+  /** node:http's server for this listener. It never listens; it takes over connections. */
+  fallback: HttpServer;
+  /** After SIGTERM: every response asks its client to close its connection. */
+  draining: () => boolean;
+  /** An idle client connection is closed after this long (node:http's keepAliveTimeout). */
+  keepAliveTimeoutMs: number;
+  /** A head that has not arrived in full after this long goes to node:http, which answers 408. */
+  headersTimeoutMs: number;
+}
+
+/** node:http's default maxHeaderSize: a longer head goes to node:http, which answers 431. */
+const MAX_HEAD = 16 * 1024;
+/** Pipelined bytes read ahead of the exchange in flight; beyond this the client is not read. */
+const MAX_READ_AHEAD = 64 * 1024;
+const CRLF2 = Buffer.from('\r\n\r\n');
+/** How often the revisions' timeouts are checked: their granularity. */
+const SWEEP_MS = 50;
+/** A pooled connection idle this long is not reused: Node apps close theirs after 5 s. */
+const POOL_IDLE_MS = 4000;
+const MAX_IDLE_PER_POD = 256;
+/** Errors that say the pod itself is gone, not just one connection to it. */
+const POD_GONE = new Set(['ECONNREFUSED', 'EHOSTUNREACH']);
+/** Status recorded for an exchange whose client went away before the response began. */
+const CLIENT_CLOSED = 499;
+
+/** An answer the gateway writes itself: a one-line reason, marked as the gateway's. */
+function gatewayReply(code: number, message: string, close: boolean): string {
+  const body = `${message}\n`;
+  return (
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nx-ebb-gateway: refused\r\n` +
+    `${close ? 'connection: close\r\n' : ''}\r\n${body}`
+  );
+}
+
+/** A keep-alive connection to one pod, carrying one exchange at a time. */
+class Upstream {
+  readonly socket: Socket;
+  readonly dest: string;
+  exchange: Exchange | undefined;
+  idleSince = 0;
+  private readonly pool: UpstreamPool;
+
+  constructor(pool: UpstreamPool, dest: string) {
+    this.pool = pool;
+    this.dest = dest;
+    const { host, port } = splitAddress(dest);
+    this.socket = connect({ host, port, noDelay: true });
+    this.socket.on('data', (chunk: Buffer) => {
+      if (this.exchange === undefined) this.socket.destroy();
+      else this.exchange.onUpstreamData(chunk);
+    });
+    this.socket.on('end', () => {
+      if (this.exchange !== undefined) this.exchange.onUpstreamEnd();
+      this.socket.destroy();
+    });
+    this.socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.exchange?.onUpstreamError(error.code ?? error.message);
+    });
+    this.socket.on('close', () => {
+      this.pool.forget(this);
+      this.exchange?.onUpstreamError('ECONNRESET');
+    });
+  }
+}
+
+/** Idle connections to pods, by pod address; the most recently used first. */
+class UpstreamPool {
+  private readonly idle = new Map<string, Upstream[]>();
+
+  take(dest: string, now: number): Upstream {
+    const free = this.idle.get(dest);
+    while (free !== undefined && free.length > 0) {
+      const up = free.pop();
+      if (up === undefined) break;
+      if (now - up.idleSince < POOL_IDLE_MS && !up.socket.destroyed) return up;
+      up.socket.destroy();
+    }
+    return new Upstream(this, dest);
+  }
+
+  put(up: Upstream, now: number): void {
+    up.exchange = undefined;
+    up.idleSince = now;
+    let free = this.idle.get(up.dest);
+    if (free === undefined) {
+      free = [];
+      this.idle.set(up.dest, free);
+    }
+    if (free.length >= MAX_IDLE_PER_POD) {
+      up.socket.destroy();
+      return;
+    }
+    free.push(up);
+  }
+
+  forget(up: Upstream): void {
+    const free = this.idle.get(up.dest);
+    if (free === undefined) return;
+    const i = free.indexOf(up);
+    if (i >= 0) free.splice(i, 1);
+    if (free.length === 0) this.idle.delete(up.dest);
+  }
+
+  destroy(): void {
+    for (const free of this.idle.values()) for (const up of free) up.socket.destroy();
+    this.idle.clear();
+  }
+}
+
+const Phase = { Head: 0, Body: 1, Done: 2 } as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** One request on its way to a pod and its response on the way back. */
+class Exchange {
+  readonly conn: Connection;
+  readonly ticket: FastTicket;
+  readonly method: string;
+  /** The client's head as it came, to be replayed to node:http if the pod never answers. */
+  readonly raw: Buffer;
+  readonly started: number;
+  up: Upstream;
+  lastActivity: number;
+  phase: Phase = Phase.Head;
+  status = 0;
+  private headBuffer: Buffer | undefined;
+  private framing: Framing = { kind: 'none' };
+  private remaining = 0;
+  private chunks: ChunkedScanner | undefined;
+  private reusable = false;
+  private closeClient: boolean;
+  /** A 1xx went to the client: the request can no longer be handed back unanswered. */
+  private interimSent = false;
+
+  constructor(
+    conn: Connection,
+    ticket: FastTicket,
+    request: FastRequest,
+    raw: Buffer,
+    up: Upstream,
+    now: number,
+  ) {
+    this.conn = conn;
+    this.ticket = ticket;
+    this.method = request.method;
+    this.raw = raw;
+    this.up = up;
+    this.started = now;
+    this.lastActivity = now;
+    this.closeClient = request.close;
+  }
+
+  get headSent(): boolean {
+    return this.phase !== Phase.Head;
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    this.lastActivity = performance.now();
+    if (this.phase === Phase.Body) {
+      this.body(chunk);
+      return;
+    }
+    let buffer = this.headBuffer === undefined ? chunk : Buffer.concat([this.headBuffer, chunk]);
+    const client = this.conn.socket;
+    for (;;) {
+      const end = buffer.indexOf(CRLF2);
+      if (end < 0) {
+        if (buffer.length > MAX_HEAD) this.badResponse('a response head over 16 KiB');
+        else this.headBuffer = buffer;
+        return;
+      }
+      const closeClient = this.closeClient || this.conn.fast.options.draining();
+      const head = parseResponseHead(buffer.toString('latin1', 0, end), this.method, closeClient);
+      if (typeof head === 'string') {
+        this.badResponse(head);
+        return;
+      }
+      if (head.status === 101) {
+        this.badResponse('101 Switching Protocols to a request that did not ask to upgrade');
+        return;
+      }
+      const rest = buffer.subarray(end + 4);
+      if (head.interim) {
+        this.interimSent = true;
+        client.write(head.downstream, 'latin1');
+        buffer = rest;
+        continue;
+      }
+      this.headBuffer = undefined;
+      this.phase = Phase.Body;
+      this.status = head.status;
+      this.framing = head.framing;
+      this.reusable = head.reusable;
+      this.closeClient = head.close;
+      client.cork();
+      client.write(head.downstream, 'latin1');
+      if (head.framing.kind === 'length') this.remaining = head.framing.length;
+      else if (head.framing.kind === 'chunked') this.chunks = new ChunkedScanner();
+      if (head.framing.kind === 'none' || (head.framing.kind === 'length' && head.framing.length === 0)) {
+        if (rest.length > 0) this.reusable = false;
+        this.complete();
+      } else if (rest.length > 0) {
+        this.body(rest);
+      }
+      client.uncork();
+      return;
+    }
+  }
+
+  private body(chunk: Buffer): void {
+    const client = this.conn.socket;
+    let data = chunk;
+    let ended = false;
+    switch (this.framing.kind) {
+      case 'length':
+        if (chunk.length >= this.remaining) {
+          if (chunk.length > this.remaining) {
+            // Bytes after the response: the connection is out of step, never reused.
+            this.reusable = false;
+            data = chunk.subarray(0, this.remaining);
+          }
+          ended = true;
+        }
+        this.remaining -= data.length;
+        break;
+      case 'chunked': {
+        let end: number;
+        try {
+          end = this.chunks?.scan(chunk) ?? -1;
+        } catch {
+          this.cutOff();
+          return;
+        }
+        if (end >= 0) {
+          ended = true;
+          if (end < chunk.length) {
+            this.reusable = false;
+            data = chunk.subarray(0, end);
+          }
+        }
+        break;
+      }
+      case 'close':
+      case 'none':
+        break;
+    }
+    if (!client.write(data)) this.up.socket.pause();
+    if (ended) this.complete();
+  }
+
+  /** The pod ended its side of the connection. */
+  onUpstreamEnd(): void {
+    if (this.phase === Phase.Body && this.framing.kind === 'close') {
+      this.reusable = false;
+      this.complete();
+    } else {
+      this.onUpstreamError('ECONNRESET');
+    }
+  }
+
+  onUpstreamError(code: string): void {
+    if (this.phase === Phase.Done) return;
+    if (this.phase === Phase.Head) {
+      if (this.interimSent || this.conn.ended) {
+        this.badResponse(`the connection ended before the response (${code})`);
+        return;
+      }
+      // Nothing has reached the client: node:http serves the request again, on another pod if
+      // this one is gone, as it does for its own connection errors.
+      this.detach(false);
+      this.conn.fast.options.handler.abandonFast(this.ticket, POD_GONE.has(code));
+      this.conn.replay(this.raw);
+      return;
+    }
+    this.cutOff();
+  }
+
+  private complete(): void {
+    const up = this.detach(this.reusable);
+    if (up !== undefined) this.conn.fast.pool.put(up, performance.now());
+    this.conn.fast.options.handler.finishFast(this.ticket, this.status);
+    this.conn.exchangeDone(this.closeClient);
+  }
+
+  /** The revision's timeouts (fast-path.ts checks them every SWEEP_MS). */
+  timeout(why: string): void {
+    this.conn.fast.options.handler.refusedFast('timeout');
+    this.refuse(504, why);
+  }
+
+  private badResponse(why: string): void {
+    this.conn.fast.options.handler.refusedFast('upstream_error');
+    this.refuse(502, `revision ${this.ticket.key}: error reaching the pod (${why})`);
+  }
+
+  /** Answers `code` when the response has not begun, otherwise cuts it off. */
+  private refuse(code: number, why: string): void {
+    if (this.phase === Phase.Done) return;
+    if (this.phase === Phase.Body) {
+      this.cutOff();
+      return;
+    }
+    this.detach(false);
+    const close = this.closeClient || this.conn.fast.options.draining();
+    this.conn.socket.write(gatewayReply(code, why, close), 'latin1');
+    this.conn.fast.options.handler.finishFast(this.ticket, code);
+    this.conn.exchangeDone(close);
+  }
+
+  /** A response that broke off after it began: the client's connection ends with it. */
+  private cutOff(): void {
+    if (this.phase === Phase.Done) return;
+    this.detach(false);
+    this.conn.fast.options.handler.finishFast(this.ticket, this.status);
+    this.conn.socket.destroy();
+  }
+
+  /** The client went away: nothing more to relay. */
+  abort(): void {
+    if (this.phase === Phase.Done) return;
+    const status = this.phase === Phase.Body ? this.status : CLIENT_CLOSED;
+    this.detach(false);
+    this.conn.fast.options.handler.finishFast(this.ticket, status);
+  }
+
+  /** Ends the exchange's hold on the pod connection: returned when it may be reused, destroyed otherwise. */
+  private detach(reusable: boolean): Upstream | undefined {
+    this.phase = Phase.Done;
+    this.conn.fast.exchanges.delete(this);
+    const up = this.up;
+    up.exchange = undefined;
+    if (up.socket.isPaused()) up.socket.resume();
+    if (reusable) return up;
+    up.socket.destroy();
+    return undefined;
+  }
+}
+
+/** One client connection while the fast path serves it. */
+class Connection {
+  readonly fast: FastPath;
+  readonly socket: Socket;
+  exchange: Exchange | undefined;
+  private pending: Buffer | undefined;
+  /** The client shut down its sending side. */
+  ended = false;
+  private handedOff = false;
+  private headTimer: NodeJS.Timeout | undefined;
+  private readonly onData = (chunk: Buffer): void => {
+    this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.exchange === undefined) this.serveNext();
+    else if (this.pending.length > MAX_READ_AHEAD) this.socket.pause();
+  };
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.clearHeadTimer();
+    this.pending = undefined;
+    // As node:http does (httpAllowHalfOpen false): a client that ends its side has gone away.
+    // With nothing in flight, what was pending was at most part of a head that could not complete.
+    if (this.exchange === undefined) this.socket.end();
+    else this.socket.destroy();
+  };
+  private readonly onClose = (): void => {
+    this.clearHeadTimer();
+    this.fast.connections.delete(this);
+    this.exchange?.abort();
+    this.exchange = undefined;
+  };
+  private readonly onDrain = (): void => {
+    const up = this.exchange?.up.socket;
+    if (up?.isPaused() === true) up.resume();
+  };
+  private readonly onTimeout = (): void => {
+    if (this.exchange === undefined) this.socket.destroy();
+  };
+  private readonly onError = (): void => {
+    this.socket.destroy();
+  };
+
+  constructor(fast: FastPath, socket: Socket) {
+    this.fast = fast;
+    this.socket = socket;
+    socket.setTimeout(fast.options.keepAliveTimeoutMs);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
+    socket.on('timeout', this.onTimeout);
+    socket.on('error', this.onError);
+  }
+
+  get idle(): boolean {
+    return this.exchange === undefined && this.pending === undefined;
+  }
+
+  /** Starts the next request read, if a whole head is here; hands the connection over otherwise. */
+  serveNext(): void {
+    const pending = this.pending;
+    if (pending === undefined || this.handedOff) return;
+    const end = pending.indexOf(CRLF2);
+    if (end < 0) {
+      if (pending.length > MAX_HEAD) this.handOff();
+      else this.armHeadTimer();
+      return;
+    }
+    this.clearHeadTimer();
+    if (end > MAX_HEAD) {
+      this.handOff();
+      return;
+    }
+    const request = parseFastRequest(pending.toString('latin1', 0, end));
+    const ticket =
+      request === undefined
+        ? undefined
+        : this.fast.options.handler.reserveNow(this.fast.options.listener, request.host, request.tag);
+    if (request === undefined || ticket === undefined) {
+      this.handOff();
+      return;
+    }
+    const raw = pending.subarray(0, end + 4);
+    this.pending = end + 4 === pending.length ? undefined : pending.subarray(end + 4);
+    const now = performance.now();
+    const up = this.fast.pool.take(ticket.reservation.tracker.dest, now);
+    const exchange = new Exchange(this, ticket, request, raw, up, now);
+    up.exchange = exchange;
+    this.exchange = exchange;
+    this.fast.exchanges.add(exchange);
+    up.socket.write(upstreamRequestHead(request, this.socket.remoteAddress), 'latin1');
+  }
+
+  exchangeDone(close: boolean): void {
+    this.exchange = undefined;
+    if (close || (this.ended && this.pending === undefined)) {
+      this.socket.end();
+      return;
+    }
+    if (this.socket.isPaused()) this.socket.resume();
+    if (this.pending !== undefined) this.serveNext();
+  }
+
+  /** The pod never answered: node:http gets the request again, and the connection with it. */
+  replay(raw: Buffer): void {
+    this.exchange = undefined;
+    this.pending = this.pending === undefined ? raw : Buffer.concat([raw, this.pending]);
+    this.handOff();
+  }
+
+  /**
+   * node:http takes the connection over, with what has been read and not served put back in
+   * front of the socket's stream. A connection never comes back to the fast path.
+   */
+  private handOff(): void {
+    this.handedOff = true;
+    this.clearHeadTimer();
+    const socket = this.socket;
+    if (this.ended) {
+      // A stream cannot be given back data after its end; such a client gets no more answers.
+      socket.destroy();
+      return;
+    }
+    this.fast.connections.delete(this);
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('close', this.onClose);
+    socket.off('drain', this.onDrain);
+    socket.off('timeout', this.onTimeout);
+    socket.off('error', this.onError);
+    socket.setTimeout(0);
+    socket.pause();
+    if (this.pending !== undefined) socket.unshift(this.pending);
+    this.pending = undefined;
+    this.fast.options.fallback.emit('connection', socket);
+    socket.resume();
+  }
+
+  private armHeadTimer(): void {
+    if (this.headTimer !== undefined) return;
+    this.headTimer = setTimeout(() => {
+      this.headTimer = undefined;
+      this.handOff();
+    }, this.fast.options.headersTimeoutMs);
+  }
+
+  private clearHeadTimer(): void {
+    if (this.headTimer === undefined) return;
+    clearTimeout(this.headTimer);
+    this.headTimer = undefined;
+  }
+}
+
+export class FastPath {
+  readonly options: FastPathOptions;
+  readonly server: Server;
+  readonly pool = new UpstreamPool();
+  readonly connections = new Set<Connection>();
+  readonly exchanges = new Set<Exchange>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(options: FastPathOptions) {
+    this.options = options;
+    // allowHalfOpen: a client that sends its request and shuts down its side still gets the answer.
+    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      this.connections.add(new Connection(this, socket));
+    });
+    // node:http checks headersTimeout on the connections it holds only once it has seen
+    // 'listening'; it never listens itself here, so it is told.
+    options.fallback.emit('listening');
+    this.sweeper = setInterval(() => {
+      this.sweep();
+    }, SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  listen(port: number, host?: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting connections; the open ones go on. */
+  close(): void {
+    this.server.close();
+  }
+
+  /** Closes the client connections with nothing in flight (node:http's closeIdleConnections). */
+  closeIdleConnections(): void {
+    for (const conn of this.connections) if (conn.idle) conn.socket.destroy();
+    this.options.fallback.closeIdleConnections();
+  }
+
+  /** After close(): the pods' pooled connections and the timeout sweep. */
+  destroy(): void {
+    clearInterval(this.sweeper);
+    this.pool.destroy();
+    this.options.fallback.close();
+  }
+
+  private sweep(): void {
+    if (this.exchanges.size === 0) return;
+    const now = performance.now();
+    for (const ex of this.exchanges) {
+      const settings = ex.ticket.backend.settings;
+      if (now - ex.started > settings.timeoutMs) {
+        ex.timeout(
+          `revision ${ex.ticket.key} did not answer within timeoutSeconds (${settings.timeoutMs / 1000} s)`,
+        );
+      } else if (!ex.headSent && now - ex.started > settings.responseStartTimeoutMs) {
+        ex.timeout(
+          `revision ${ex.ticket.key} did not start its response within responseStartTimeoutSeconds (${settings.responseStartTimeoutMs / 1000} s)`,
+        );
+      } else if (settings.idleTimeoutMs > 0 && now - ex.lastActivity > settings.idleTimeoutMs) {
+        ex.timeout(
+          `revision ${ex.ticket.key} sent nothing for idleTimeoutSeconds (${settings.idleTimeoutMs / 1000} s)`,
+        );
+      }
+    }
+  }
+}
