@@ -17,10 +17,10 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Whether something accepts a TCP connection on 127.0.0.1:`port` now. */
-export function accepts(port: number): Promise<boolean> {
+/** Whether something accepts a TCP connection on `host`:`port` (default 127.0.0.1) now. */
+export function accepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, host);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);

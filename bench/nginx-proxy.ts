@@ -1,7 +1,8 @@
 // nginx as the reference reverse proxy of bench/dataplane.ts: installed from Debian packages when
 // missing, run in the foreground with its own config, pid file and logs in a temporary directory,
-// listening on 127.0.0.1 and forwarding to one upstream over keep-alive connections, and stopped
-// at the end (also when the benchmark exits early).
+// listening on 127.0.0.1 (or, with `inNetns`, inside another process's network namespace, such as
+// the gateway pod's, on that namespace's address) and forwarding to one upstream over keep-alive
+// connections, and stopped at the end (also when the benchmark exits early).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -53,7 +54,7 @@ export async function ensureNginx(say: (message: string) => void): Promise<strin
  * shape. The upstream keep-alive timeout stays under Node's 5 s server default, so nginx never
  * reuses a connection the app is closing.
  */
-function config(dir: string, port: number, upstream: Address): string {
+function config(dir: string, listen: string, upstream: Address): string {
   return `daemon off;
 master_process on;
 worker_processes 1;
@@ -70,7 +71,7 @@ http {
     keepalive_timeout 4s;
   }
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen ${listen} backlog=4096;
     keepalive_requests 1000000;
     location / {
       proxy_pass http://app;
@@ -83,6 +84,7 @@ http {
 }
 
 export class NginxProxy {
+  readonly address: string;
   readonly port: number;
   readonly dir: string;
   private readonly child: ChildProcess;
@@ -92,8 +94,9 @@ export class NginxProxy {
     this.child.kill('SIGTERM');
   };
 
-  private constructor(child: ChildProcess, port: number, dir: string) {
+  private constructor(child: ChildProcess, address: string, port: number, dir: string) {
     this.child = child;
+    this.address = address;
     this.port = port;
     this.dir = dir;
     this.exited = new Promise((resolve) => {
@@ -104,15 +107,25 @@ export class NginxProxy {
     process.once('exit', this.killOnExit);
   }
 
-  /** Starts nginx in front of `upstream` and waits until it accepts connections. */
-  static async start(binary: string, upstream: Address): Promise<NginxProxy> {
+  /**
+   * Starts nginx in front of `upstream` and waits until it accepts connections. With `inNetns`, it
+   * runs in the network namespace of process `pid` (nsenter), listening on `address` there.
+   */
+  static async start(
+    binary: string,
+    upstream: Address,
+    inNetns?: { pid: number; address: string },
+  ): Promise<NginxProxy> {
     const dir = await mkdtemp(join(tmpdir(), 'ebb-bench-nginx-'));
+    // A port free here; the other namespace (a pod's) listens on a few fixed ports only.
     const port = await freePort();
+    const address = inNetns?.address ?? '127.0.0.1';
     const conf = join(dir, 'nginx.conf');
-    await writeFile(conf, config(dir, port, upstream));
+    await writeFile(conf, config(dir, `${address}:${port}`, upstream));
     const args = ['-p', dir, '-e', join(dir, 'error.log'), '-c', conf];
     try {
-      await run(binary, ['-t', ...args]);
+      if (inNetns === undefined) await run(binary, ['-t', ...args]);
+      else await run('nsenter', [`--net=/proc/${String(inNetns.pid)}/ns/net`, '--', binary, '-t', ...args]);
     } catch (error) {
       const stderr = (error as { stderr?: unknown }).stderr;
       await rm(dir, { recursive: true, force: true });
@@ -120,17 +133,23 @@ export class NginxProxy {
         `nginx rejects its config ${conf}: ${typeof stderr === 'string' ? stderr.trim() : String(error)}`,
       );
     }
-    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // nsenter execs nginx, so the child is nginx's master either way.
+    const child =
+      inNetns === undefined
+        ? spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+        : spawn('nsenter', [`--net=/proc/${String(inNetns.pid)}/ns/net`, '--', binary, ...args], {
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const proxy = new NginxProxy(child, port, dir);
+    const proxy = new NginxProxy(child, address, port, dir);
     const deadline = Date.now() + 5000;
-    while (!(await accepts(port))) {
+    while (!(await accepts(port, address))) {
       if (child.exitCode !== null || Date.now() > deadline) {
         await proxy.stop();
         const log = await readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
         throw new Failure(
-          `nginx did not start on 127.0.0.1:${port}: ${(stderr + log).trim() || 'no output'}`,
+          `nginx did not start on ${address}:${port}: ${(stderr + log).trim() || 'no output'}`,
         );
       }
       await sleep(20);

@@ -25,8 +25,6 @@ export interface FastRequest {
 }
 
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
-// Field values: visible ASCII, obs-text, space and tab; never CR, LF or NUL.
-const FIELD_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection and are never sent on. */
@@ -49,21 +47,49 @@ const REWRITTEN: ReadonlySet<string> = new Set([
   'forwarded',
 ]);
 
-function splitLines(head: string): string[] | undefined {
-  const lines = head.split('\r\n');
-  for (const line of lines) if (line.includes('\n') || line.includes('\r')) return undefined;
-  return lines;
-}
+/** 1 for the bytes of a field name (an RFC 9110 token). */
+const NAME_BYTE = new Uint8Array(256);
+/** 1 for the bytes of a field value: visible ASCII, obs-text, space and tab; never CR, LF or NUL. */
+const VALUE_BYTE = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  NAME_BYTE[c.charCodeAt(0)] = 1;
+VALUE_BYTE[0x09] = 1;
+for (let c = 0x20; c <= 0xff; c++) if (c !== 0x7f) VALUE_BYTE[c] = 1;
 
-function parseFields(lines: string[]): HeadField[] | undefined {
+/**
+ * A head's first line and its fields, in one pass over the characters (a split and a regular
+ * expression per line cost a tenth of the fast path's CPU): `name:` with no space before the
+ * colon, optional whitespace around the value, lines ended by CRLF and nothing else. Undefined for
+ * anything else, obs-fold included. The first line is returned unchecked, for its own pattern.
+ */
+function scanHead(head: string): { first: string; fields: HeadField[] } | undefined {
+  const n = head.length;
+  const eol = head.indexOf('\r\n');
+  if (eol < 0) return { first: head, fields: [] };
   const fields: HeadField[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const match = FIELD_LINE.exec(lines[i] ?? '');
-    if (match === null) return undefined;
-    const name = match[1] ?? '';
-    fields.push({ name, lower: name.toLowerCase(), value: match[2] ?? '' });
+  let pos = eol + 2;
+  for (;;) {
+    const start = pos;
+    while (pos < n && NAME_BYTE[head.charCodeAt(pos)] === 1) pos++;
+    if (pos === start || head.charCodeAt(pos) !== 0x3a) return undefined;
+    const name = head.slice(start, pos);
+    pos++;
+    let c = head.charCodeAt(pos);
+    while (c === 0x20 || c === 0x09) c = head.charCodeAt(++pos);
+    const valueStart = pos;
+    let valueEnd = pos;
+    for (; pos < n; pos++) {
+      c = head.charCodeAt(pos);
+      if (c === 0x0d) break;
+      if (VALUE_BYTE[c] !== 1) return undefined;
+      if (c !== 0x20 && c !== 0x09) valueEnd = pos + 1;
+    }
+    fields.push({ name, lower: name.toLowerCase(), value: head.slice(valueStart, valueEnd) });
+    if (pos === n) return { first: head.slice(0, eol), fields };
+    // A CR ends a line only with its LF, and another field must follow: the head has no blank line.
+    if (head.charCodeAt(pos + 1) !== 0x0a || pos + 2 >= n) return undefined;
+    pos += 2;
   }
-  return fields;
 }
 
 function tokens(value: string, into: Set<string>): void {
@@ -80,12 +106,11 @@ function tokens(value: string, into: Set<string>): void {
  * headers, and any syntax outside the plain form.
  */
 export function parseFastRequest(head: string): FastRequest | undefined {
-  const lines = splitLines(head);
-  if (lines === undefined) return undefined;
-  const start = REQUEST_LINE.exec(lines[0] ?? '');
+  const scanned = scanHead(head);
+  if (scanned === undefined) return undefined;
+  const start = REQUEST_LINE.exec(scanned.first);
   if (start === null) return undefined;
-  const fields = parseFields(lines);
-  if (fields === undefined) return undefined;
+  const fields = scanned.fields;
   let host: string | undefined;
   let hosts = 0;
   let tag: string | undefined;
@@ -187,12 +212,11 @@ export interface ResponseHead {
  * relayed.
  */
 export function parseResponseHead(head: string, method: string, closeClient: boolean): ResponseHead | string {
-  const lines = splitLines(head);
-  if (lines === undefined) return 'a bare CR or LF in the response head';
-  const start = STATUS_LINE.exec(lines[0] ?? '');
-  if (start === null) return `a malformed status line ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`;
-  const fields = parseFields(lines);
-  if (fields === undefined) return 'a malformed header field in the response head';
+  const scanned = scanHead(head);
+  if (scanned === undefined) return 'a malformed header field, or a bare CR or LF, in the response head';
+  const start = STATUS_LINE.exec(scanned.first);
+  if (start === null) return `a malformed status line ${JSON.stringify(scanned.first.slice(0, 80))}`;
+  const fields = scanned.fields;
   const status = Number(start[2]);
   const http10 = start[1] === '0';
   const listed = new Set<string>();
