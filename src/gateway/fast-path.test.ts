@@ -41,7 +41,7 @@ afterEach(async () => {
 async function harness(
   app: (req: IncomingMessage, res: ServerResponse) => void,
   settings: Partial<RevisionSettings> = {},
-  options: { headersTimeoutMs?: number; podPort?: number } = {},
+  options: { headersTimeoutMs?: number; podPort?: number; coldCanary?: boolean } = {},
 ): Promise<Harness> {
   const seen: IncomingMessage[] = [];
   const appServer = createServer((req, res) => {
@@ -60,19 +60,37 @@ async function harness(
     status: {
       url: `http://${HOST}`,
       address: { url: 'http://hello.ns.svc.cluster.local' },
-      traffic: [{ revisionName: 'hello-00001', percent: 100, latestRevision: true }],
+      traffic:
+        options.coldCanary === true
+          ? [
+              { revisionName: 'hello-00001', percent: 50, latestRevision: false },
+              { revisionName: 'hello-00002', percent: 50, latestRevision: true },
+            ]
+          : [{ revisionName: 'hello-00001', percent: 100, latestRevision: true }],
       conditions: [{ type: 'Ready', status: 'True' }],
     },
   };
   const table = RoutingTable.build([route], { clusterDomain: 'cluster.local' });
   const backend = new RevisionBackend('ns/hello-00001', { ...revisionSettings(undefined), ...settings }, 100);
   backend.setEndpoints({ ready: [`127.0.0.1:${appPort}`], starting: [], terminating: [] });
+  // The canary: no pod at all, and a short timeout, so that its requests end in 504.
+  const canary = new RevisionBackend(
+    'ns/hello-00002',
+    { ...revisionSettings(undefined), timeoutMs: 300, responseStartTimeoutMs: 300 },
+    1000,
+  );
   const draining = { value: false };
   const handler = new ProxyHandler({
     table: () => table,
     tagHeaderRouting: () => false,
     backend: (namespace, revision) =>
-      namespace === 'ns' && revision === 'hello-00001' ? backend : undefined,
+      namespace !== 'ns'
+        ? undefined
+        : revision === 'hello-00001'
+          ? backend
+          : revision === 'hello-00002'
+            ? canary
+            : undefined,
     reporter: new ConcurrencyReporter(),
     poke: () => undefined,
     metrics: new GatewayMetrics(new Registry(), () => []),
@@ -111,6 +129,7 @@ async function harness(
       fast.destroy();
       handler.close();
       backend.close(new Error('test over'));
+      canary.close(new Error('test over'));
       appServer.closeAllConnections();
       await new Promise<void>((resolve) =>
         appServer.close(() => {
@@ -344,6 +363,28 @@ describe('FastPath', () => {
     }
     expect(answers).toEqual([200, 200, 200, 200, 200, 200]);
     expect(h.seen).toHaveLength(6);
+    expect(h.handler.active).toBe(0);
+  });
+
+  it('keeps the split when one revision has no room: its requests wait for it, not go to the other', async () => {
+    const h = await harness(hello, {}, { coldCanary: true });
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const agent = new Agent({ keepAlive: false });
+        try {
+          return (await get(h.port, agent)).status;
+        } finally {
+          agent.destroy();
+        }
+      }),
+    );
+    const waited = answers.filter((code) => code === 504).length;
+    const served = answers.filter((code) => code === 200).length;
+    expect(waited + served).toBe(200);
+    // 50 % each way; handing the canary's picks to node:http for a second draw would give it 25 %.
+    // Binomial(200, 0.5): 70..130 holds with probability > 0.9999.
+    expect(waited).toBeGreaterThanOrEqual(70);
+    expect(waited).toBeLessThanOrEqual(130);
     expect(h.handler.active).toBe(0);
   });
 

@@ -294,7 +294,7 @@ class Exchange {
       // Nothing has reached the client: node:http serves the request again, on another pod if
       // this one is gone, as it does for its own connection errors.
       this.detach(false);
-      this.conn.fast.options.handler.abandonFast(this.ticket, POD_GONE.has(code));
+      this.conn.fast.options.handler.abandonFast(this.ticket, POD_GONE.has(code), this.conn.socket);
       this.conn.replay(this.raw);
       return;
     }
@@ -438,7 +438,12 @@ class Connection {
     const ticket =
       request === undefined
         ? undefined
-        : this.fast.options.handler.reserveNow(this.fast.options.listener, request.host, request.tag);
+        : this.fast.options.handler.reserveNow(
+            this.fast.options.listener,
+            request.host,
+            request.tag,
+            this.socket,
+          );
     if (request === undefined || ticket === undefined) {
       this.handOff();
       return;

@@ -89,6 +89,12 @@ export class ProxyHandler {
   /** Tunnels upgrades (websockets); plain requests go through forward(). */
   private readonly proxy = new ProxyServer({ xfwd: false, ws: true });
   private readonly exchanges = new WeakMap<IncomingMessage, Exchange>();
+  /**
+   * The revision the fast path picked for a request it handed to node:http on this connection (no
+   * pod had room, or the pod never answered): node:http serves that request with the same pick, so
+   * that a revision without room waits for its share instead of passing it to another.
+   */
+  private readonly picks = new WeakMap<Socket, { namespace: string; revision: string }>();
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -129,12 +135,20 @@ export class ProxyHandler {
    * has no ready route or no pod has room right now: node:http then serves the request, answering
    * or queueing it.
    */
-  reserveNow(listener: Listener, host: string, tagHeader: string | undefined): FastTicket | undefined {
+  reserveNow(
+    listener: Listener,
+    host: string,
+    tagHeader: string | undefined,
+    socket: Socket,
+  ): FastTicket | undefined {
     const found = this.resolveHost(listener, host, tagHeader);
     if (!found.ok) return undefined;
-    const reservation = found.backend.tryReserve();
-    if (reservation === undefined) return undefined;
     const { namespace, revision, backend } = found;
+    const reservation = backend.tryReserve();
+    if (reservation === undefined) {
+      this.picks.set(socket, { namespace, revision });
+      return undefined;
+    }
     const key = `${namespace}/${revision}`;
     this.inFlight++;
     if (this.deps.reporter.requestStarted(key, Date.now())) this.deps.poke(namespace, revision);
@@ -156,9 +170,10 @@ export class ProxyHandler {
    * The fast path gives the request back unanswered, to be served again by node:http: the pod
    * could not be reached (`podGone` sets it aside) or closed the connection before answering.
    */
-  abandonFast(ticket: FastTicket, podGone: boolean): void {
+  abandonFast(ticket: FastTicket, podGone: boolean, socket: Socket): void {
     if (podGone) ticket.backend.setAside(ticket.reservation.tracker.dest);
     this.settleFast(ticket);
+    this.picks.set(socket, { namespace: ticket.namespace, revision: ticket.revision });
   }
 
   /** Refusals the fast path answers itself (its timeouts and broken responses). */
@@ -193,6 +208,13 @@ export class ProxyHandler {
   ):
     | { ok: true; namespace: string; revision: string; backend: RevisionBackend }
     | { ok: false; code: number; reason: string; why: string } {
+    const pick = this.picks.get(req.socket);
+    if (pick !== undefined) {
+      // The first request after a hand-over is the one the fast path picked a revision for.
+      this.picks.delete(req.socket);
+      const backend = this.deps.backend(pick.namespace, pick.revision);
+      if (backend !== undefined) return { ok: true, ...pick, backend };
+    }
     const tag = req.headers['knative-serving-tag'];
     return this.resolveHost(listener, req.headers.host ?? '', Array.isArray(tag) ? tag[0] : tag);
   }
