@@ -115,6 +115,7 @@ function gateway(appPort: number): { server: Server; close: () => void } {
   }
   const fast = new FastPath({
     listener: 'external',
+    log: pino({ level: 'silent' }),
     handler,
     fallback: server,
     draining: () => false,

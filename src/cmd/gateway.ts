@@ -249,6 +249,7 @@ export async function runGateway(
     });
     return new FastPath({
       listener,
+      log,
       handler,
       fallback: server,
       draining: () => draining,

@@ -106,6 +106,7 @@ async function harness(
   fallback.on('request', handler.web('external'));
   const fast = new FastPath({
     listener: 'external',
+    log: pino({ level: 'silent' }),
     handler,
     fallback,
     draining: () => draining.value,
@@ -455,6 +456,23 @@ describe('FastPath', () => {
     await h.handler.idle();
     expect(h.handler.active).toBe(0);
     expect(h.backend.tryReserve()).toBeDefined();
+  });
+
+  it('ends only the connection on a fault of its own, and keeps serving the others', async () => {
+    const h = await harness(hello);
+    const handler = h.handler;
+    const real = handler.reserveNow.bind(handler);
+    handler.reserveNow = (listener, host, tag, socket) => {
+      if (host === 'fault.example.com') throw new Error('injected fault');
+      return real(listener, host, tag, socket);
+    };
+    const broken = await raw(h.port, 'GET / HTTP/1.1\r\nhost: fault.example.com\r\n\r\n', () => false);
+    expect(broken).toEqual({ text: '', closed: true });
+    const agent = new Agent({ keepAlive: true });
+    const after = await get(h.port, agent);
+    agent.destroy();
+    expect([after.status, after.body]).toEqual([200, 'Hello World!\n']);
+    expect(h.handler.active).toBe(0);
   });
 
   it('asks clients to close their connections while draining', async () => {

@@ -9,6 +9,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
 import { ChunkedScanner } from './chunked-scanner.ts';
 import { splitAddress } from './endpoints.ts';
 import {
@@ -23,6 +24,7 @@ import type { Listener } from './routing-table.ts';
 
 export interface FastPathOptions {
   listener: Listener;
+  log: Logger;
   handler: Pick<ProxyHandler, 'reserveNow' | 'finishFast' | 'abandonFast' | 'refusedFast'>;
   /** node:http's server for this listener. It never listens; it takes over connections. */
   fallback: HttpServer;
@@ -73,8 +75,16 @@ class Upstream {
     const { host, port } = splitAddress(dest);
     this.socket = connect({ host, port, noDelay: true });
     this.socket.on('data', (chunk: Buffer) => {
-      if (this.exchange === undefined) this.socket.destroy();
-      else this.exchange.onUpstreamData(chunk);
+      const exchange = this.exchange;
+      if (exchange === undefined) {
+        this.socket.destroy();
+        return;
+      }
+      try {
+        exchange.onUpstreamData(chunk);
+      } catch (error) {
+        exchange.conn.broke(error);
+      }
     });
     this.socket.on('end', () => {
       if (this.exchange !== undefined) this.exchange.onUpstreamEnd();
@@ -374,8 +384,12 @@ class Connection {
   private headTimer: NodeJS.Timeout | undefined;
   private readonly onData = (chunk: Buffer): void => {
     this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-    if (this.exchange === undefined) this.serveNext();
-    else if (this.pending.length > MAX_READ_AHEAD) this.socket.pause();
+    try {
+      if (this.exchange === undefined) this.serveNext();
+      else if (this.pending.length > MAX_READ_AHEAD) this.socket.pause();
+    } catch (error) {
+      this.broke(error);
+    }
   };
   private readonly onEnd = (): void => {
     this.ended = true;
@@ -417,6 +431,18 @@ class Connection {
 
   get idle(): boolean {
     return this.exchange === undefined && this.pending === undefined;
+  }
+
+  /**
+   * A fault of the fast path itself: this connection ends (its exchange, if any, is settled by the
+   * close) and the gateway goes on serving the others.
+   */
+  broke(error: unknown): void {
+    this.fast.options.log.error(
+      { err: error, client: this.socket.remoteAddress, revision: this.exchange?.ticket.key },
+      'fast path: connection closed after an internal error',
+    );
+    this.socket.destroy();
   }
 
   /** Starts the next request read, if a whole head is here; hands the connection over otherwise. */
