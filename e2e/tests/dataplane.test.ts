@@ -4,7 +4,7 @@
 // scales from zero, respect containerConcurrency and timeoutSeconds, and survive scale-down and
 // rollouts without a failed request. Bounds after Knative's e2e tests (reference §8.3).
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
@@ -152,6 +152,25 @@ async function scaledToZero(revision: string): Promise<void> {
     },
     120_000,
   );
+}
+
+/** ebb_gateway_handovers_total by reason, summed over the gateway's pods. */
+async function handovers(): Promise<Record<string, number>> {
+  const pods = await core.listNamespacedPod({
+    namespace: SYSTEM,
+    labelSelector: 'app.kubernetes.io/component=gateway',
+  });
+  const totals: Record<string, number> = {};
+  for (const pod of pods.items) {
+    const ip = pod.status?.podIP;
+    if (ip === undefined) continue;
+    const text = await fetch(`http://${ip}:9090/metrics`).then((r) => r.text());
+    for (const match of text.matchAll(/^ebb_gateway_handovers_total\{reason="([a-z_]+)"\} (\d+)$/gm)) {
+      const reason = match[1] ?? '';
+      totals[reason] = (totals[reason] ?? 0) + Number(match[2]);
+    }
+  }
+  return totals;
 }
 
 function hello(target: string): string {
@@ -319,6 +338,47 @@ describe('metrics', () => {
 });
 
 describe('forwarding', () => {
+  it("plain GETs to a warm revision stay on the gateway's fast path; a request with a body is handed to node:http", async () => {
+    const svc = await create('fast');
+    const host = hostOf(svc.status?.url);
+    await answers(external, host, hello('World'));
+    const before = await handovers();
+    // New connections, so that each starts on the fast path (a connection handed over stays with
+    // node:http, and one of the shared agent's might have been).
+    const fresh: Gateway = { ...external, agent: new Agent({ keepAlive: true, maxSockets: 20 }) };
+    const gets = await Promise.all(Array.from({ length: 20 }, () => send(fresh, host)));
+    fresh.agent.destroy();
+    expect(gets.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    const afterGets = await handovers();
+    expect(afterGets).toEqual(before);
+
+    const post = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: external.address,
+          port: external.port,
+          method: 'POST',
+          headers: { host, 'content-type': 'text/plain' },
+          agent: false,
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end('a body to carry');
+    });
+    // dev.local/helloworld answers only GET: the 405 is the app's own answer, through node:http.
+    expect(post).toEqual({ status: 405, body: 'method not allowed\n' });
+    const afterPost = await handovers();
+    expect((afterPost.request ?? 0) - (before.request ?? 0)).toBe(1);
+  });
+
   it('streams a chunked body to the pod with X-Forwarded-* and Forwarded set, and internal and hop-by-hop headers left out', async () => {
     const svc = await create('fwd', { image: 'dev.local/echo' });
     const host = hostOf(svc.status?.url);

@@ -29,6 +29,8 @@ interface Harness {
   /** Requests the app saw, with their headers. */
   seen: IncomingMessage[];
   draining: { value: boolean };
+  /** ebb_gateway_handovers_total by reason. */
+  handovers: () => Promise<Record<string, number>>;
   close: () => Promise<void>;
 }
 
@@ -80,6 +82,7 @@ async function harness(
     1000,
   );
   const draining = { value: false };
+  const registry = new Registry();
   const handler = new ProxyHandler({
     table: () => table,
     tagHeaderRouting: () => false,
@@ -93,7 +96,7 @@ async function harness(
             : undefined,
     reporter: new ConcurrencyReporter(),
     poke: () => undefined,
-    metrics: new GatewayMetrics(new Registry(), () => []),
+    metrics: new GatewayMetrics(registry, () => []),
     log: pino({ level: 'silent' }),
     draining: () => draining.value,
   });
@@ -123,6 +126,10 @@ async function harness(
     appConnections: () => accepted,
     seen,
     draining,
+    handovers: async () => {
+      const values = (await registry.getSingleMetric('ebb_gateway_handovers_total')?.get())?.values ?? [];
+      return Object.fromEntries(values.map((v) => [String(v.labels.reason), v.value]));
+    },
     close: async () => {
       fast.close();
       for (const conn of fast.connections) conn.socket.destroy();
@@ -237,6 +244,7 @@ describe('FastPath', () => {
     expect(headers?.['x-ebb-debug']).toBeUndefined();
     expect(headers?.['knative-serving-tag']).toBeUndefined();
     expect(h.handler.active).toBe(0);
+    expect(await h.handovers()).toEqual({});
   });
 
   it('hands a request with a body to node:http, which serves the rest of the connection', async () => {
@@ -254,6 +262,7 @@ describe('FastPath', () => {
     const after = await get(h.port, agent);
     agent.destroy();
     expect([plain.body, post.body.length, after.body]).toEqual(['GET ', 100_005, 'GET ']);
+    expect(await h.handovers()).toEqual({ request: 1 });
     expect([post.reused, after.reused]).toEqual([true, true]);
   });
 
@@ -265,6 +274,7 @@ describe('FastPath', () => {
     expect(answer.status).toBe(404);
     expect(answer.body).toContain('nobody.example.com');
     expect(h.seen).toHaveLength(0);
+    expect(await h.handovers()).toEqual({ route: 1 });
   });
 
   it('relays a chunked response intact, trailers included, and reuses the pod connection', async () => {
@@ -387,6 +397,7 @@ describe('FastPath', () => {
     expect(waited).toBeGreaterThanOrEqual(70);
     expect(waited).toBeLessThanOrEqual(130);
     expect(h.handler.active).toBe(0);
+    expect(await h.handovers()).toEqual({ no_room: waited });
   });
 
   it('answers 504 with the revision timeout when its only pod refuses connections', async () => {
@@ -406,6 +417,8 @@ describe('FastPath', () => {
     expect(answer.body).toContain('timeoutSeconds (0.3 s)');
     expect(answer.headers['x-ebb-gateway']).toBe('refused');
     expect(h.handler.active).toBe(0);
+    // The fast path tried the pod first and gave the request back.
+    expect(await h.handovers()).toEqual({ unanswered: 1 });
   });
 
   it('answers 504 when the pod does not start its response in time, and keeps the connection', async () => {
@@ -489,6 +502,7 @@ describe('FastPath', () => {
     const answer = await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n`, () => false);
     expect(answer.closed).toBe(true);
     expect(answer.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(await h.handovers()).toEqual({ head: 1 });
   });
 
   it('serves a head that arrives in pieces', async () => {

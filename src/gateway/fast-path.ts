@@ -25,7 +25,7 @@ import type { Listener } from './routing-table.ts';
 export interface FastPathOptions {
   listener: Listener;
   log: Logger;
-  handler: Pick<ProxyHandler, 'reserveNow' | 'finishFast' | 'abandonFast' | 'refusedFast'>;
+  handler: Pick<ProxyHandler, 'reserveNow' | 'finishFast' | 'abandonFast' | 'refusedFast' | 'handedOver'>;
   /** node:http's server for this listener. It never listens; it takes over connections. */
   fallback: HttpServer;
   /** After SIGTERM: every response asks its client to close its connection. */
@@ -450,27 +450,31 @@ class Connection {
     const pending = this.pending;
     if (pending === undefined || this.handedOff) return;
     const end = pending.indexOf(CRLF2);
+    const handler = this.fast.options.handler;
     if (end < 0) {
-      if (pending.length > MAX_HEAD) this.handOff();
-      else this.armHeadTimer();
+      if (pending.length > MAX_HEAD) {
+        handler.handedOver('head');
+        this.handOff();
+      } else {
+        this.armHeadTimer();
+      }
       return;
     }
     this.clearHeadTimer();
     if (end > MAX_HEAD) {
+      handler.handedOver('head');
       this.handOff();
       return;
     }
     const request = parseFastRequest(pending.toString('latin1', 0, end));
-    const ticket =
-      request === undefined
-        ? undefined
-        : this.fast.options.handler.reserveNow(
-            this.fast.options.listener,
-            request.host,
-            request.tag,
-            this.socket,
-          );
-    if (request === undefined || ticket === undefined) {
+    if (request === undefined) {
+      handler.handedOver('request');
+      this.handOff();
+      return;
+    }
+    // Undefined when the route or a pod's room is missing (counted by the handler, which knows which).
+    const ticket = handler.reserveNow(this.fast.options.listener, request.host, request.tag, this.socket);
+    if (ticket === undefined) {
       this.handOff();
       return;
     }
@@ -534,6 +538,7 @@ class Connection {
     if (this.headTimer !== undefined) return;
     this.headTimer = setTimeout(() => {
       this.headTimer = undefined;
+      this.fast.options.handler.handedOver('head');
       this.handOff();
     }, this.fast.options.headersTimeoutMs);
   }

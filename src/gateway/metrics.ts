@@ -9,12 +9,16 @@ const COLD_START_BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 
 
 type Labels = 'namespace' | 'revision';
 
+/** Why the fast path handed a request to node:http; see the metric's help. */
+export type HandoverReason = 'request' | 'head' | 'route' | 'no_room' | 'unanswered';
+
 export class GatewayMetrics {
   private readonly requests: Counter<Labels | 'code'>;
   private readonly latency: Histogram<Labels>;
   private readonly coldStarts: Histogram<Labels>;
   private readonly refused: Counter<'reason'>;
   private readonly statsErrors: Counter;
+  private readonly handovers: Counter<'reason'>;
 
   constructor(registry: Registry, queued: () => { namespace: string; revision: string; waiting: number }[]) {
     this.requests = new Counter({
@@ -40,6 +44,12 @@ export class GatewayMetrics {
     this.refused = new Counter({
       name: 'ebb_gateway_refused_requests_total',
       help: 'Requests answered by the gateway itself, by reason (unknown_host, not_ready, queue_full, timeout, upstream_error).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    });
+    this.handovers = new Counter({
+      name: 'ebb_gateway_handovers_total',
+      help: 'Requests the fast path left to node:http, by reason (request: not a plain HTTP/1.1 request without a body; head: incomplete or over 16 KiB; route: no ready route for the host; no_room: no pod with room; unanswered: the pod closed or refused before answering).',
       labelNames: ['reason'] as const,
       registers: [registry],
     });
@@ -80,6 +90,10 @@ export class GatewayMetrics {
 
   coldStart(namespace: string, revision: string, seconds: number): void {
     this.coldStarts.observe({ namespace, revision }, seconds);
+  }
+
+  handover(reason: HandoverReason): void {
+    this.handovers.inc({ reason });
   }
 
   refusedRequest(reason: string): void {

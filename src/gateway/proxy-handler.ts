@@ -142,10 +142,14 @@ export class ProxyHandler {
     socket: Socket,
   ): FastTicket | undefined {
     const found = this.resolveHost(listener, host, tagHeader);
-    if (!found.ok) return undefined;
+    if (!found.ok) {
+      this.deps.metrics.handover('route');
+      return undefined;
+    }
     const { namespace, revision, backend } = found;
     const reservation = backend.tryReserve();
     if (reservation === undefined) {
+      this.deps.metrics.handover('no_room');
       this.picks.set(socket, { namespace, revision });
       return undefined;
     }
@@ -171,6 +175,7 @@ export class ProxyHandler {
    * could not be reached (`podGone` sets it aside) or closed the connection before answering.
    */
   abandonFast(ticket: FastTicket, podGone: boolean, socket: Socket): void {
+    this.deps.metrics.handover('unanswered');
     if (podGone) ticket.backend.setAside(ticket.reservation.tracker.dest);
     this.settleFast(ticket);
     this.picks.set(socket, { namespace: ticket.namespace, revision: ticket.revision });
@@ -179,6 +184,11 @@ export class ProxyHandler {
   /** Refusals the fast path answers itself (its timeouts and broken responses). */
   refusedFast(reason: string): void {
     this.deps.metrics.refusedRequest(reason);
+  }
+
+  /** A request the fast path leaves to node:http before it reached the routing table. */
+  handedOver(reason: 'request' | 'head'): void {
+    this.deps.metrics.handover(reason);
   }
 
   private settleFast(ticket: FastTicket): boolean {
