@@ -123,9 +123,13 @@ export class NginxProxy {
     const conf = join(dir, 'nginx.conf');
     await writeFile(conf, config(dir, `${address}:${port}`, upstream));
     const args = ['-p', dir, '-e', join(dir, 'error.log'), '-c', conf];
+    // The command line that runs nginx with `extra` first, in the other namespace when asked.
+    const command = (...extra: string[]): [string, string[]] =>
+      inNetns === undefined
+        ? [binary, [...extra, ...args]]
+        : ['nsenter', [`--net=/proc/${String(inNetns.pid)}/ns/net`, '--', binary, ...extra, ...args]];
     try {
-      if (inNetns === undefined) await run(binary, ['-t', ...args]);
-      else await run('nsenter', [`--net=/proc/${String(inNetns.pid)}/ns/net`, '--', binary, '-t', ...args]);
+      await run(...command('-t'));
     } catch (error) {
       const stderr = (error as { stderr?: unknown }).stderr;
       await rm(dir, { recursive: true, force: true });
@@ -134,12 +138,7 @@ export class NginxProxy {
       );
     }
     // nsenter execs nginx, so the child is nginx's master either way.
-    const child =
-      inNetns === undefined
-        ? spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-        : spawn('nsenter', [`--net=/proc/${String(inNetns.pid)}/ns/net`, '--', binary, ...args], {
-            stdio: ['ignore', 'ignore', 'pipe'],
-          });
+    const child = spawn(...command(), { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const proxy = new NginxProxy(child, address, port, dir);

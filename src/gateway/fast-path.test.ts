@@ -150,6 +150,19 @@ async function harness(
   return h;
 }
 
+/** A loopback port nothing listens on: connecting to it is refused. */
+async function deadPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) =>
+    probe.close(() => {
+      resolve();
+    }),
+  );
+  return port;
+}
+
 const hello = (_req: IncomingMessage, res: ServerResponse): void => {
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '13' });
   res.end('Hello World!\n');
@@ -351,15 +364,7 @@ describe('FastPath', () => {
   });
 
   it('gives a request whose pod refused the connection to node:http, which sends it to another pod', async () => {
-    // A port nothing listens on: connection refused.
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const dead = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) =>
-      probe.close(() => {
-        resolve();
-      }),
-    );
+    const dead = await deadPort();
     const h = await harness(hello);
     h.backend.setEndpoints({
       ready: [`127.0.0.1:${String(dead)}`, h.pod],
@@ -401,14 +406,7 @@ describe('FastPath', () => {
   });
 
   it('answers 504 with the revision timeout when its only pod refuses connections', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const dead = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) =>
-      probe.close(() => {
-        resolve();
-      }),
-    );
+    const dead = await deadPort();
     const h = await harness(hello, { timeoutMs: 300, responseStartTimeoutMs: 300 }, { podPort: dead });
     const agent = new Agent({ keepAlive: true });
     const answer = await get(h.port, agent);

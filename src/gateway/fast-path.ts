@@ -7,12 +7,12 @@
 // objects, streams and promises were four fifths of the gateway's CPU and allocation per request
 // (docs/benchmarks.md); here a request costs a few strings and one small object.
 import type { Server as HttpServer } from 'node:http';
-import { STATUS_CODES } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { ChunkedScanner } from './chunked-scanner.ts';
 import { splitAddress } from './endpoints.ts';
 import {
+  gatewayAnswer,
   parseFastRequest,
   parseResponseHead,
   upstreamRequestHead,
@@ -46,20 +46,8 @@ const SWEEP_MS = 50;
 /** A pooled connection idle this long is not reused: Node apps close theirs after 5 s. */
 const POOL_IDLE_MS = 4000;
 const MAX_IDLE_PER_POD = 256;
-/** Errors that say the pod itself is gone, not just one connection to it. */
-const POD_GONE = new Set(['ECONNREFUSED', 'EHOSTUNREACH']);
 /** Status recorded for an exchange whose client went away before the response began. */
 const CLIENT_CLOSED = 499;
-
-/** An answer the gateway writes itself: a one-line reason, marked as the gateway's. */
-function gatewayReply(code: number, message: string, close: boolean): string {
-  const body = `${message}\n`;
-  return (
-    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-    `content-length: ${Buffer.byteLength(body)}\r\nx-ebb-gateway: refused\r\n` +
-    `${close ? 'connection: close\r\n' : ''}\r\n${body}`
-  );
-}
 
 /** A keep-alive connection to one pod, carrying one exchange at a time. */
 class Upstream {
@@ -304,7 +292,7 @@ class Exchange {
       // Nothing has reached the client: node:http serves the request again, on another pod if
       // this one is gone, as it does for its own connection errors.
       this.detach(false);
-      this.conn.fast.options.handler.abandonFast(this.ticket, POD_GONE.has(code), this.conn.socket);
+      this.conn.fast.options.handler.abandonFast(this.ticket, code, this.conn.socket);
       this.conn.replay(this.raw);
       return;
     }
@@ -338,7 +326,7 @@ class Exchange {
     }
     this.detach(false);
     const close = this.closeClient || this.conn.fast.options.draining();
-    this.conn.socket.write(gatewayReply(code, why, close), 'latin1');
+    this.conn.socket.write(gatewayAnswer(code, why, close), 'latin1');
     this.conn.fast.options.handler.finishFast(this.ticket, code);
     this.conn.exchangeDone(close);
   }
@@ -421,12 +409,19 @@ class Connection {
     this.fast = fast;
     this.socket = socket;
     socket.setTimeout(fast.options.keepAliveTimeoutMs);
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('close', this.onClose);
-    socket.on('drain', this.onDrain);
-    socket.on('timeout', this.onTimeout);
-    socket.on('error', this.onError);
+    for (const [event, listener] of this.listeners()) socket.on(event, listener);
+  }
+
+  /** The socket events the fast path listens to, taken off again when node:http takes over. */
+  private listeners(): [string, (chunk: Buffer) => void][] {
+    return [
+      ['data', this.onData],
+      ['end', this.onEnd],
+      ['close', this.onClose],
+      ['drain', this.onDrain],
+      ['timeout', this.onTimeout],
+      ['error', this.onError],
+    ];
   }
 
   get idle(): boolean {
@@ -520,12 +515,7 @@ class Connection {
       return;
     }
     this.fast.connections.delete(this);
-    socket.off('data', this.onData);
-    socket.off('end', this.onEnd);
-    socket.off('close', this.onClose);
-    socket.off('drain', this.onDrain);
-    socket.off('timeout', this.onTimeout);
-    socket.off('error', this.onError);
+    for (const [event, listener] of this.listeners()) socket.off(event, listener);
     socket.setTimeout(0);
     socket.pause();
     if (this.pending !== undefined) socket.unshift(this.pending);

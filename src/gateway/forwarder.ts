@@ -15,7 +15,7 @@ import {
 import type { HeaderRecord } from './forward-headers.ts';
 
 /** Hop-by-hop headers; Transfer-Encoding is handled apart (it frames the body being relayed). */
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -27,7 +27,7 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
 ]);
 
 /** The header names a Connection header lists: hop-by-hop for this message too. */
-function connectionTokens(value: string | string[] | undefined): Set<string> {
+export function connectionTokens(value: string | string[] | undefined): Set<string> {
   const tokens = new Set<string>();
   for (const part of (Array.isArray(value) ? value.join(',') : (value ?? '')).split(',')) {
     const token = part.trim().toLowerCase();

@@ -3,7 +3,9 @@
 // the plain shape of RFC 9112 (CRLF line ends, token names, no obs-fold, no whitespace before the
 // colon); anything else is left to node:http by the caller, so that odd input meets one parser,
 // llhttp, and never two that might disagree about where a message ends. Pure: no I/O.
+import { STATUS_CODES } from 'node:http';
 import { forwardedElement, isInternalHeader, plainIP } from './forward-headers.ts';
+import { connectionTokens, HOP_BY_HOP } from './forwarder.ts';
 
 /** A head line's name and value, with the name as sent and its lowercase form. */
 export interface HeadField {
@@ -26,18 +28,6 @@ export interface FastRequest {
 
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
-
-/** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection and are never sent on. */
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'upgrade',
-]);
 
 /** Request headers the gateway writes itself from what it saw. */
 const REWRITTEN: ReadonlySet<string> = new Set([
@@ -92,13 +82,6 @@ function scanHead(head: string): { first: string; fields: HeadField[] } | undefi
   }
 }
 
-function tokens(value: string, into: Set<string>): void {
-  for (const part of value.split(',')) {
-    const token = part.trim().toLowerCase();
-    if (token !== '') into.add(token);
-  }
-}
-
 /**
  * The request in `head` (the bytes before the blank line, as latin1) when the fast path may serve
  * it; undefined for anything else, which node:http then parses, answers or tunnels as before: a
@@ -132,9 +115,7 @@ export function parseFastRequest(head: string): FastRequest | undefined {
       case 'expect':
         return undefined;
       case 'connection': {
-        const listed = new Set<string>();
-        tokens(f.value, listed);
-        for (const t of listed) {
+        for (const t of connectionTokens(f.value)) {
           if (t === 'close') close = true;
           else if (t !== 'keep-alive') return undefined;
         }
@@ -224,7 +205,7 @@ export function parseResponseHead(head: string, method: string, closeClient: boo
   let chunked = false;
   let encoded = false;
   for (const f of fields) {
-    if (f.lower === 'connection') tokens(f.value, listed);
+    if (f.lower === 'connection') for (const t of connectionTokens(f.value)) listed.add(t);
     else if (f.lower === 'content-length') {
       if (!/^\d{1,15}$/.test(f.value) || (length !== undefined && length !== f.value))
         return `an invalid Content-Length ${JSON.stringify(f.value)}`;
@@ -259,4 +240,17 @@ export function parseResponseHead(head: string, method: string, closeClient: boo
     close,
     interim,
   };
+}
+
+/**
+ * An answer the gateway writes itself, head and body: a one-line reason, marked
+ * `x-ebb-gateway: refused` as all of the gateway's own answers are.
+ */
+export function gatewayAnswer(code: number, message: string, close: boolean): string {
+  const body = `${message}\n`;
+  return (
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nx-ebb-gateway: refused\r\n` +
+    `${close ? 'connection: close\r\n' : ''}\r\n${body}`
+  );
 }

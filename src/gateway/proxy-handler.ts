@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { QueueFullError } from './breaker.ts';
 import { splitAddress } from './endpoints.ts';
 import { forwardHeaders } from './forward-headers.ts';
+import { gatewayAnswer } from './http1-head.ts';
 import { forward } from './forwarder.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { PodReservation } from './pod-trackers.ts';
@@ -58,24 +59,21 @@ interface Exchange {
 export class FastTicket {
   readonly namespace: string;
   readonly revision: string;
-  readonly key: string;
   readonly backend: RevisionBackend;
   readonly reservation: PodReservation;
   readonly arrived = performance.now();
   settled = false;
 
-  constructor(
-    namespace: string,
-    revision: string,
-    key: string,
-    backend: RevisionBackend,
-    reservation: PodReservation,
-  ) {
+  constructor(namespace: string, revision: string, backend: RevisionBackend, reservation: PodReservation) {
     this.namespace = namespace;
     this.revision = revision;
-    this.key = key;
     this.backend = backend;
     this.reservation = reservation;
+  }
+
+  /** `namespace/revision`: the backend's own key, one string for every request to it. */
+  get key(): string {
+    return this.backend.key;
   }
 }
 
@@ -153,10 +151,9 @@ export class ProxyHandler {
       this.picks.set(socket, { namespace, revision });
       return undefined;
     }
-    const key = `${namespace}/${revision}`;
     this.inFlight++;
-    if (this.deps.reporter.requestStarted(key, Date.now())) this.deps.poke(namespace, revision);
-    return new FastTicket(namespace, revision, key, backend, reservation);
+    if (this.deps.reporter.requestStarted(backend.key, Date.now())) this.deps.poke(namespace, revision);
+    return new FastTicket(namespace, revision, backend, reservation);
   }
 
   /** The fast path's exchange ended; `code` is the status the client got (0: none). */
@@ -172,11 +169,12 @@ export class ProxyHandler {
 
   /**
    * The fast path gives the request back unanswered, to be served again by node:http: the pod
-   * could not be reached (`podGone` sets it aside) or closed the connection before answering.
+   * could not be reached (`code` says whether it is gone, and so set aside) or closed the
+   * connection before answering.
    */
-  abandonFast(ticket: FastTicket, podGone: boolean, socket: Socket): void {
+  abandonFast(ticket: FastTicket, code: string, socket: Socket): void {
     this.deps.metrics.handover('unanswered');
-    if (podGone) ticket.backend.setAside(ticket.reservation.tracker.dest);
+    if (POD_GONE.has(code)) ticket.backend.setAside(ticket.reservation.tracker.dest);
     this.settleFast(ticket);
     this.picks.set(socket, { namespace: ticket.namespace, revision: ticket.revision });
   }
@@ -531,17 +529,5 @@ export class ProxyHandler {
 
 /** An HTTP answer written straight to a socket that asked to upgrade. */
 function rawReply(socket: Socket, code: number, message: string): void {
-  if (socket.destroyed) return;
-  const body = `${message}\n`;
-  const reason =
-    code === 404
-      ? 'Not Found'
-      : code === 504
-        ? 'Gateway Timeout'
-        : code === 502
-          ? 'Bad Gateway'
-          : 'Service Unavailable';
-  socket.end(
-    `HTTP/1.1 ${code} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
+  if (!socket.destroyed) socket.end(gatewayAnswer(code, message, true));
 }
