@@ -174,6 +174,31 @@ await runLoad({
   workers: 1,
 });
 
+// CPU of the gateway's own thread per request, with no heap profiler attached. The load generator
+// runs in a worker thread and the app in another process, so neither is counted. CPU_PROFILE=file
+// writes a V8 CPU profile of this phase (the profiler's own cost then counts too).
+const session = new Session();
+session.connect();
+if (process.env.CPU_PROFILE !== undefined) {
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+}
+const cpuBefore = process.threadCpuUsage();
+const timed = await runLoad({
+  target,
+  shape: { kind: 'closed', connections: CONNECTIONS },
+  durationMs: 120_000,
+  maxRequests: REQUESTS,
+  timeoutMs: 10_000,
+  workers: 1,
+});
+const cpu = process.threadCpuUsage(cpuBefore);
+if (process.env.CPU_PROFILE !== undefined) {
+  const { profile: cpuProfile } = await session.post('Profiler.stop');
+  await writeFile(process.env.CPU_PROFILE, JSON.stringify(cpuProfile));
+}
+const cpuPerRequest = (cpu.user + cpu.system) / Math.max(1, timed.ok);
+
 const scavenges = { count: 0 };
 const gcs = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
@@ -184,8 +209,6 @@ const gcs = new PerformanceObserver((list) => {
   }
 });
 gcs.observe({ entryTypes: ['gc'] });
-const session = new Session();
-session.connect();
 await session.post('HeapProfiler.startSampling', {
   samplingInterval: 256,
   includeObjectsCollectedByMajorGC: true,
@@ -207,7 +230,7 @@ gcs.disconnect();
 gw.close();
 app.stop();
 
-const failed = result.sent - result.ok;
+const failed = result.sent - result.ok + (timed.sent - timed.ok);
 const sites = [...bySite(profile.head)].sort((a, b) => b[1] - a[1]);
 const total = sites.reduce((sum, [, bytes]) => sum + bytes, 0);
 const perRequest = total / Math.max(1, result.ok);
@@ -215,6 +238,9 @@ const shares = { ebb: 0, node: 0, library: 0 };
 for (const [site, bytes] of sites) shares[owner(site)] += bytes;
 
 say(`${String(result.ok)} requests proxied (${String(failed)} failed), ${String(CONNECTIONS)} connections`);
+say(
+  `gateway thread CPU per request: ${cpuPerRequest.toFixed(1)} µs (user ${(cpu.user / Math.max(1, timed.ok)).toFixed(1)}, system ${(cpu.system / Math.max(1, timed.ok)).toFixed(1)}; ${String(timed.ok)} requests, no profiler)`,
+);
 say(`allocated per request: ${(perRequest / 1024).toFixed(1)} KiB (sampled)`);
 for (const [who, bytes] of Object.entries(shares))
   say(
@@ -240,6 +266,7 @@ if (process.env.OUT !== undefined) {
         failed,
         connections: CONNECTIONS,
         bytesPerRequest: Math.round(perRequest),
+        cpuMicrosPerRequest: Number(cpuPerRequest.toFixed(1)),
         shares: Object.fromEntries(
           Object.entries(shares).map(([k, v]) => [k, Math.round(v / Math.max(1, result.ok))]),
         ),

@@ -161,7 +161,7 @@ export async function runGateway(
       const key = objectKey(r);
       backends.get(key)?.close(new Error(`revision ${key} was deleted`));
       backends.delete(key);
-      void metrics.forgetRevision(r.metadata.namespace ?? '', r.metadata.name ?? '');
+      metrics.forgetRevision(r.metadata.namespace ?? '', r.metadata.name ?? '');
     },
   });
 

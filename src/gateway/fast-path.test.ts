@@ -437,6 +437,43 @@ describe('FastPath', () => {
     expect(h.handler.active).toBe(0);
   });
 
+  it('relays large bodies intact to two slow clients at once (the shared read buffer is never reused under a write)', async () => {
+    const pattern = (seed: number): Buffer => {
+      const b = Buffer.allocUnsafe(6 * 1024 * 1024);
+      for (let i = 0; i < b.length; i += 4) b.writeUInt32LE((Math.imul(i, 2654435761) + seed) >>> 0, i);
+      return b;
+    };
+    const bodies = [pattern(1), pattern(2)];
+    const h = await harness((req, res) => {
+      const body = bodies[req.url === '/1' ? 1 : 0] ?? Buffer.alloc(0);
+      res.writeHead(200, { 'content-length': String(body.length) });
+      res.end(body);
+    });
+    // Each client reads nothing for a while, so the gateway's writes to it back up.
+    const slowGet = (path: string): Promise<Buffer> =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port: h.port, path, headers: { host: HOST }, agent: false },
+          (res) => {
+            res.pause();
+            const parts: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => parts.push(chunk));
+            res.on('end', () => {
+              resolve(Buffer.concat(parts));
+            });
+            res.on('error', reject);
+            setTimeout(() => res.resume(), 300);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const [first, second] = await Promise.all([slowGet('/0'), slowGet('/1')]);
+    expect(first.equals(bodies[0] ?? Buffer.alloc(0))).toBe(true);
+    expect(second.equals(bodies[1] ?? Buffer.alloc(0))).toBe(true);
+    expect(await h.handovers()).toEqual({});
+  });
+
   it('cuts the response off when the pod goes idle mid-body past idleTimeoutSeconds', async () => {
     const h = await harness(
       (_req, res) => {

@@ -49,6 +49,17 @@ const MAX_IDLE_PER_POD = 256;
 /** Status recorded for an exchange whose client went away before the response began. */
 const CLIENT_CLOSED = 499;
 
+/**
+ * Each pod connection reads into a buffer of its own, reused from read to read (Node's `onread`),
+ * instead of a new 64 KiB allocation and Buffer per read. It starts small, since most answers
+ * are, and grows for a connection whose reads fill it. A read's bytes must not be overwritten
+ * while anything still holds them: a partial head is copied, and when a write to the client
+ * could not be handed to the kernel at once (it keeps a view of the bytes until it drains) the
+ * connection takes a new buffer for its next read.
+ */
+const SMALL_READ = 8 * 1024;
+const LARGE_READ = 64 * 1024;
+
 /** A keep-alive connection to one pod, carrying one exchange at a time. */
 class Upstream {
   readonly socket: Socket;
@@ -56,23 +67,27 @@ class Upstream {
   exchange: Exchange | undefined;
   idleSince = 0;
   private readonly pool: UpstreamPool;
+  private buffer = Buffer.allocUnsafe(SMALL_READ);
+  private lastRead = 0;
+  /** A write to the client still holds bytes of `buffer`. */
+  private held = false;
 
   constructor(pool: UpstreamPool, dest: string) {
     this.pool = pool;
     this.dest = dest;
     const { host, port } = splitAddress(dest);
-    this.socket = connect({ host, port, noDelay: true });
-    this.socket.on('data', (chunk: Buffer) => {
-      const exchange = this.exchange;
-      if (exchange === undefined) {
-        this.socket.destroy();
-        return;
-      }
-      try {
-        exchange.onUpstreamData(chunk);
-      } catch (error) {
-        exchange.conn.broke(error);
-      }
+    this.socket = connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: () => this.nextBuffer(),
+        // true: go on reading (a full client pauses this socket itself, in Exchange.body).
+        callback: (n: number, buffer: Uint8Array): boolean => {
+          this.onRead(n, buffer);
+          return true;
+        },
+      },
     });
     this.socket.on('end', () => {
       if (this.exchange !== undefined) this.exchange.onUpstreamEnd();
@@ -85,6 +100,32 @@ class Upstream {
       this.pool.forget(this);
       this.exchange?.onUpstreamError('ECONNRESET');
     });
+  }
+
+  private onRead(n: number, buffer: Uint8Array): void {
+    this.lastRead = n;
+    const exchange = this.exchange;
+    if (exchange === undefined) {
+      this.socket.destroy();
+      return;
+    }
+    const client = exchange.conn.socket;
+    try {
+      exchange.onUpstreamData(Buffer.from(buffer.buffer, buffer.byteOffset, n));
+    } catch (error) {
+      exchange.conn.broke(error);
+    }
+    if (client.writableLength > 0) this.held = true;
+  }
+
+  /** The buffer for this connection's next read (Node asks after each read); it only grows. */
+  private nextBuffer(): Buffer {
+    const size = this.lastRead === this.buffer.length ? LARGE_READ : this.buffer.length;
+    if (this.held || size !== this.buffer.length) {
+      this.held = false;
+      this.buffer = Buffer.allocUnsafe(size);
+    }
+    return this.buffer;
   }
 }
 
@@ -190,7 +231,8 @@ class Exchange {
       const end = buffer.indexOf(CRLF2);
       if (end < 0) {
         if (buffer.length > MAX_HEAD) this.badResponse('a response head over 16 KiB');
-        else this.headBuffer = buffer;
+        // Copied: the bytes read are in a buffer the next read reuses.
+        else this.headBuffer = Buffer.from(buffer);
         return;
       }
       const closeClient = this.closeClient || this.conn.fast.options.draining();

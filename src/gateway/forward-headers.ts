@@ -19,7 +19,7 @@ export interface ForwardContext {
 }
 
 /** Headers that steer routing inside ebb and Knative; the app never sees them. */
-const INTERNAL_HEADERS: ReadonlySet<string> = new Set([
+export const INTERNAL_HEADERS: ReadonlySet<string> = new Set([
   'knative-serving-tag',
   'knative-serving-revision',
   'knative-serving-namespace',

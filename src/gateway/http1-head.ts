@@ -4,30 +4,29 @@
 // colon); anything else is left to node:http by the caller, so that odd input meets one parser,
 // llhttp, and never two that might disagree about where a message ends. Pure: no I/O.
 import { STATUS_CODES } from 'node:http';
-import { forwardedElement, isInternalHeader, plainIP } from './forward-headers.ts';
-import { connectionTokens, HOP_BY_HOP } from './forwarder.ts';
-
-/** A head line's name and value, with the name as sent and its lowercase form. */
-export interface HeadField {
-  name: string;
-  lower: string;
-  value: string;
-}
+import { forwardedElement, INTERNAL_HEADERS, isInternalHeader, plainIP } from './forward-headers.ts';
+import { HOP_BY_HOP } from './forwarder.ts';
 
 /** A request the fast path can serve on its own: HTTP/1.1, no body, no upgrade, one Host. */
 export interface FastRequest {
   method: string;
   target: string;
-  fields: HeadField[];
   host: string;
   /** Knative-Serving-Tag, when sent once. */
   tag: string | undefined;
   /** The client asked to close the connection after this exchange. */
   close: boolean;
+  /**
+   * The head for the pod up to the fields the gateway writes itself: the request line and the
+   * client's fields in their order, names as sent, without hop-by-hop, internal and forwarding
+   * ones; CRLF after each line.
+   */
+  kept: string;
+  /** The client's X-Forwarded-For values, joined, to be appended to. */
+  forwardedFor: string | undefined;
+  /** The client's Forwarded values, joined, to be appended to. */
+  forwarded: string | undefined;
 }
-
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
 /** Request headers the gateway writes itself from what it saw. */
 const REWRITTEN: ReadonlySet<string> = new Set([
@@ -46,24 +45,47 @@ for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl
 VALUE_BYTE[0x09] = 1;
 for (let c = 0x20; c <= 0xff; c++) if (c !== 0x7f) VALUE_BYTE[c] = 1;
 
+// Where scanFields found each field: five offsets per field, into the head it scanned. Parsing is
+// synchronous, so one set of these serves every head; they grow for a head with many fields.
+const NAME_START = 0;
+const COLON = 1;
+const VALUE_START = 2;
+const VALUE_END = 3;
+const LINE_END = 4;
+const PER_FIELD = 5;
+let offsets = new Int32Array(PER_FIELD * 64);
+/** Per field: DROP, KEEP, or KEEP_LENGTH (a Content-Length, dropped when Transfer-Encoding frames the body). */
+let verdicts = new Uint8Array(64);
+const DROP = 0;
+const KEEP = 1;
+const KEEP_LENGTH = 2;
+
+function room(count: number): void {
+  if (count < verdicts.length) return;
+  const grown = new Int32Array(offsets.length * 2);
+  grown.set(offsets);
+  offsets = grown;
+  const more = new Uint8Array(verdicts.length * 2);
+  more.set(verdicts);
+  verdicts = more;
+}
+
 /**
- * A head's first line and its fields, in one pass over the characters (a split and a regular
- * expression per line cost a tenth of the fast path's CPU): `name:` with no space before the
- * colon, optional whitespace around the value, lines ended by CRLF and nothing else. Undefined for
- * anything else, obs-fold included. The first line is returned unchecked, for its own pattern.
+ * The field lines of `head` from `from` (just after the first line's CRLF) to its end, in one pass
+ * over the characters: `name:` with no space before the colon, optional whitespace around the
+ * value, lines ended by CRLF and nothing else. Fills `offsets` and returns the number of fields,
+ * or -1 for anything else, obs-fold included. A split and a regular expression per line, and an
+ * object per field, cost a tenth of the fast path's CPU.
  */
-function scanHead(head: string): { first: string; fields: HeadField[] } | undefined {
+function scanFields(head: string, from: number): number {
   const n = head.length;
-  const eol = head.indexOf('\r\n');
-  if (eol < 0) return { first: head, fields: [] };
-  const fields: HeadField[] = [];
-  let pos = eol + 2;
+  let count = 0;
+  let pos = from;
   for (;;) {
     const start = pos;
     while (pos < n && NAME_BYTE[head.charCodeAt(pos)] === 1) pos++;
-    if (pos === start || head.charCodeAt(pos) !== 0x3a) return undefined;
-    const name = head.slice(start, pos);
-    pos++;
+    if (pos === start || head.charCodeAt(pos) !== 0x3a) return -1;
+    const colon = pos++;
     let c = head.charCodeAt(pos);
     while (c === 0x20 || c === 0x09) c = head.charCodeAt(++pos);
     const valueStart = pos;
@@ -71,16 +93,145 @@ function scanHead(head: string): { first: string; fields: HeadField[] } | undefi
     for (; pos < n; pos++) {
       c = head.charCodeAt(pos);
       if (c === 0x0d) break;
-      if (VALUE_BYTE[c] !== 1) return undefined;
+      if (VALUE_BYTE[c] !== 1) return -1;
       if (c !== 0x20 && c !== 0x09) valueEnd = pos + 1;
     }
-    fields.push({ name, lower: name.toLowerCase(), value: head.slice(valueStart, valueEnd) });
-    if (pos === n) return { first: head.slice(0, eol), fields };
+    room(count);
+    const o = PER_FIELD * count++;
+    offsets[o + NAME_START] = start;
+    offsets[o + COLON] = colon;
+    offsets[o + VALUE_START] = valueStart;
+    offsets[o + VALUE_END] = valueEnd;
+    offsets[o + LINE_END] = pos;
+    if (pos === n) return count;
     // A CR ends a line only with its LF, and another field must follow: the head has no blank line.
-    if (head.charCodeAt(pos + 1) !== 0x0a || pos + 2 >= n) return undefined;
+    if (head.charCodeAt(pos + 1) !== 0x0a || pos + 2 >= n) return -1;
     pos += 2;
   }
 }
+
+function lowerName(head: string, field: number): string {
+  const o = PER_FIELD * field;
+  return head.slice(offsets[o + NAME_START], offsets[o + COLON]).toLowerCase();
+}
+
+/** 1 at the lengths of the field names a head's parser acts on; names of other lengths pass as they are. */
+function nameLengths(names: Iterable<string>): Uint8Array {
+  const lengths = new Uint8Array(32);
+  for (const name of names) lengths[name.length] = 1;
+  return lengths;
+}
+
+/**
+ * The field's name, lowercase, when one of `lengths`, or when it might start with `x-ebb-`;
+ * '' when the parser has nothing to do with it. Most names (Accept, Date, Content-Type) are
+ * passed over without a string being made of them.
+ */
+function nameIfWanted(head: string, field: number, lengths: Uint8Array, internal: boolean): string {
+  const o = PER_FIELD * field;
+  const start = offsets[o + NAME_START] ?? 0;
+  const length = (offsets[o + COLON] ?? 0) - start;
+  if (length < 32 && lengths[length] === 1) return lowerName(head, field);
+  if (internal && length >= 6 && (head.charCodeAt(start) | 0x20) === 0x78) return lowerName(head, field);
+  return '';
+}
+
+function valueOf(head: string, field: number): string {
+  const o = PER_FIELD * field;
+  return head.slice(offsets[o + VALUE_START], offsets[o + VALUE_END]);
+}
+
+/**
+ * `head`'s lines from `runStart` to `runEnd` (the first line's, or -1 for none), then the fields
+ * whose verdict is not DROP (nor KEEP_LENGTH when `dropLength`), each ended by CRLF. A line already
+ * in the form `Name: value` goes on as it came, as part of one slice with its kept neighbours;
+ * another has its whitespace made so.
+ */
+function keptLines(
+  head: string,
+  count: number,
+  runStart: number,
+  runEnd: number,
+  dropLength: boolean,
+): string {
+  let out = '';
+  let run = runStart;
+  let end = runEnd;
+  for (let i = 0; i < count; i++) {
+    const verdict = verdicts[i];
+    if (verdict === DROP || (dropLength && verdict === KEEP_LENGTH)) {
+      if (run >= 0) out += `${head.slice(run, end)}\r\n`;
+      run = -1;
+      continue;
+    }
+    const o = PER_FIELD * i;
+    const colon = offsets[o + COLON] ?? 0;
+    const valueStart = offsets[o + VALUE_START] ?? 0;
+    const valueEnd = offsets[o + VALUE_END] ?? 0;
+    if (
+      valueStart === colon + 2 &&
+      head.charCodeAt(colon + 1) === 0x20 &&
+      valueEnd === offsets[o + LINE_END]
+    ) {
+      if (run < 0) run = offsets[o + NAME_START] ?? 0;
+      end = valueEnd;
+      continue;
+    }
+    if (run >= 0) out += `${head.slice(run, end)}\r\n`;
+    run = -1;
+    out += `${head.slice(offsets[o + NAME_START], colon)}: ${head.slice(valueStart, valueEnd)}\r\n`;
+  }
+  if (run >= 0) out += `${head.slice(run, end)}\r\n`;
+  return out;
+}
+
+/**
+ * A Connection header's tokens, lowercase; '' for an empty list element. Nearly always a single
+ * `keep-alive` or `close`, which takes no split. The value comes trimmed from scanFields.
+ */
+function connectionList(value: string): string[] {
+  if (!value.includes(',')) return [value.toLowerCase()];
+  return value.split(',').map((part) => part.trim().toLowerCase());
+}
+
+/** `value` joined to what came before, as repeated fields are (RFC 9110 §5.3). */
+function joinValue(joined: string | undefined, value: string): string {
+  return joined === undefined ? value : `${joined}, ${value}`;
+}
+
+function nonBlank(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** The end of the method in a request line `METHOD /target HTTP/1.1`, or -1 for any other shape. */
+function requestLine(first: string): number {
+  const n = first.length;
+  let i = 0;
+  while (i < n && NAME_BYTE[first.charCodeAt(i)] === 1) i++;
+  const methodEnd = i;
+  if (methodEnd === 0 || first.charCodeAt(i) !== 0x20 || first.charCodeAt(i + 1) !== 0x2f) return -1;
+  i += 2;
+  for (; i < n; i++) {
+    const c = first.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) break;
+  }
+  return i === n - 9 && first.startsWith(' HTTP/1.1', i) ? methodEnd : -1;
+}
+
+/** Every name parseFastRequest looks at (those starting with `x-ebb-` apart). */
+const REQUEST_NAMES = nameLengths([
+  ...HOP_BY_HOP,
+  ...REWRITTEN,
+  ...INTERNAL_HEADERS,
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'close',
+]);
+/** Every name parseResponseHead looks at. */
+const RESPONSE_NAMES = nameLengths([...HOP_BY_HOP, 'content-length', 'transfer-encoding']);
 
 /**
  * The request in `head` (the bytes before the blank line, as latin1) when the fast path may serve
@@ -89,55 +240,81 @@ function scanHead(head: string): { first: string; fields: HeadField[] } | undefi
  * headers, and any syntax outside the plain form.
  */
 export function parseFastRequest(head: string): FastRequest | undefined {
-  const scanned = scanHead(head);
-  if (scanned === undefined) return undefined;
-  const start = REQUEST_LINE.exec(scanned.first);
-  if (start === null) return undefined;
-  const fields = scanned.fields;
+  const eol = head.indexOf('\r\n');
+  const first = eol < 0 ? head : head.slice(0, eol);
+  const methodEnd = requestLine(first);
+  if (methodEnd < 0) return undefined;
+  const count = eol < 0 ? 0 : scanFields(head, eol + 2);
+  if (count < 0) return undefined;
   let host: string | undefined;
   let hosts = 0;
   let tag: string | undefined;
   let tags = 0;
   let close = false;
+  let closeFields = false;
   let lengths = 0;
-  for (const f of fields) {
-    switch (f.lower) {
+  let forwardedFor: string | undefined;
+  let forwarded: string | undefined;
+  for (let i = 0; i < count; i++) {
+    const lower = nameIfWanted(head, i, REQUEST_NAMES, true);
+    verdicts[i] = KEEP;
+    switch (lower) {
+      case '':
+        break;
       case 'host':
-        host = f.value;
+        host = valueOf(head, i);
         hosts++;
         break;
       case 'content-length':
         // llhttp refuses a repeated Content-Length; so does this path, by leaving it to llhttp.
-        if (f.value !== '0' || ++lengths > 1) return undefined;
+        if (valueOf(head, i) !== '0' || ++lengths > 1) return undefined;
         break;
       case 'transfer-encoding':
       case 'upgrade':
       case 'expect':
         return undefined;
       case 'connection': {
-        for (const t of connectionTokens(f.value)) {
+        for (const t of connectionList(valueOf(head, i))) {
           if (t === 'close') close = true;
-          else if (t !== 'keep-alive') return undefined;
+          else if (t !== 'keep-alive' && t !== '') return undefined;
         }
+        verdicts[i] = DROP;
         break;
       }
       case 'knative-serving-tag':
-        tag = f.value;
+        tag = valueOf(head, i);
         tags++;
+        verdicts[i] = DROP;
         break;
+      case 'x-forwarded-for':
+        forwardedFor = joinValue(forwardedFor, valueOf(head, i));
+        verdicts[i] = DROP;
+        break;
+      case 'forwarded':
+        forwarded = joinValue(forwarded, valueOf(head, i));
+        verdicts[i] = DROP;
+        break;
+      case 'close':
+        closeFields = true;
+        break;
+      default:
+        if (HOP_BY_HOP.has(lower) || REWRITTEN.has(lower) || isInternalHeader(lower)) verdicts[i] = DROP;
     }
   }
   if (hosts !== 1 || host === undefined || host === '' || tags > 1) return undefined;
-  return { method: start[1] ?? '', target: start[2] ?? '', fields, host, tag, close };
-}
-
-function joinedValues(fields: readonly HeadField[], lower: string): string | undefined {
-  let joined: string | undefined;
-  for (const f of fields) {
-    if (f.lower !== lower) continue;
-    joined = joined === undefined ? f.value : `${joined}, ${f.value}`;
-  }
-  return joined === undefined || joined.trim() === '' ? undefined : joined;
+  // A field named `close` is hop-by-hop when Connection lists it, which only a later field may show.
+  if (close && closeFields)
+    for (let i = 0; i < count; i++) if (lowerName(head, i) === 'close') verdicts[i] = DROP;
+  return {
+    method: first.slice(0, methodEnd),
+    target: first.slice(methodEnd + 1, first.length - 9),
+    host,
+    tag,
+    close,
+    kept: keptLines(head, count, 0, first.length, false),
+    forwardedFor: nonBlank(forwardedFor),
+    forwarded: nonBlank(forwarded),
+  };
 }
 
 /**
@@ -146,20 +323,14 @@ function joinedValues(fields: readonly HeadField[], lower: string): string | und
  * node:http path (the two paths give the pod the same headers).
  */
 export function upstreamRequestHead(request: FastRequest, clientIP: string | undefined): string {
-  let head = `${request.method} ${request.target} HTTP/1.1\r\n`;
-  for (const f of request.fields) {
-    // `close` is the one name besides keep-alive a fast request's Connection header may list.
-    if (HOP_BY_HOP.has(f.lower) || REWRITTEN.has(f.lower) || isInternalHeader(f.lower)) continue;
-    if (f.lower === 'close' && request.close) continue;
-    head += `${f.name}: ${f.value}\r\n`;
-  }
+  let head = request.kept;
   const ip = clientIP === undefined || clientIP === '' ? undefined : plainIP(clientIP);
-  const xff = joinedValues(request.fields, 'x-forwarded-for');
+  const xff = request.forwardedFor;
   if (ip !== undefined) head += `x-forwarded-for: ${xff === undefined ? ip : `${xff}, ${ip}`}\r\n`;
   else if (xff !== undefined) head += `x-forwarded-for: ${xff}\r\n`;
   head += `x-forwarded-proto: http\r\nx-forwarded-host: ${request.host}\r\n`;
   const element = forwardedElement(ip, request.host, 'http');
-  const forwarded = joinedValues(request.fields, 'forwarded');
+  const forwarded = request.forwarded;
   head += `forwarded: ${forwarded === undefined ? element : `${forwarded}, ${element}`}\r\n\r\n`;
   return head;
 }
@@ -193,29 +364,54 @@ export interface ResponseHead {
  * relayed.
  */
 export function parseResponseHead(head: string, method: string, closeClient: boolean): ResponseHead | string {
-  const scanned = scanHead(head);
-  if (scanned === undefined) return 'a malformed header field, or a bare CR or LF, in the response head';
-  const start = STATUS_LINE.exec(scanned.first);
-  if (start === null) return `a malformed status line ${JSON.stringify(scanned.first.slice(0, 80))}`;
-  const fields = scanned.fields;
-  const status = Number(start[2]);
-  const http10 = start[1] === '0';
-  const listed = new Set<string>();
+  const eol = head.indexOf('\r\n');
+  const first = eol < 0 ? head : head.slice(0, eol);
+  if (!statusLine(first)) return `a malformed status line ${JSON.stringify(first.slice(0, 80))}`;
+  const count = eol < 0 ? 0 : scanFields(head, eol + 2);
+  if (count < 0) return 'a malformed header field, or a bare CR or LF, in the response head';
+  const status = Number(first.slice(9, 12));
+  const http10 = first.charCodeAt(7) === 0x30;
+  /** Names the Connection header lists besides the hop-by-hop ones, which go anyway. */
+  let listed: Set<string> | undefined;
+  let closeListed = false;
   let length: string | undefined;
   let chunked = false;
   let encoded = false;
-  for (const f of fields) {
-    if (f.lower === 'connection') for (const t of connectionTokens(f.value)) listed.add(t);
-    else if (f.lower === 'content-length') {
-      if (!/^\d{1,15}$/.test(f.value) || (length !== undefined && length !== f.value))
-        return `an invalid Content-Length ${JSON.stringify(f.value)}`;
-      length = f.value;
-    } else if (f.lower === 'transfer-encoding') {
-      encoded = true;
-      // The last coding applied decides (RFC 9112 §6.3): chunked, or the body runs to the close.
-      chunked = f.value.split(',').at(-1)?.trim().toLowerCase() === 'chunked';
+  for (let i = 0; i < count; i++) {
+    const lower = nameIfWanted(head, i, RESPONSE_NAMES, false);
+    verdicts[i] = KEEP;
+    switch (lower) {
+      case '':
+        break;
+      case 'connection':
+        for (const t of connectionList(valueOf(head, i))) {
+          if (t === '') continue;
+          if (t === 'close') closeListed = true;
+          if (!HOP_BY_HOP.has(t)) (listed ??= new Set()).add(t);
+        }
+        verdicts[i] = DROP;
+        break;
+      case 'content-length': {
+        const value = valueOf(head, i);
+        if (!digits(value) || (length !== undefined && length !== value))
+          return `an invalid Content-Length ${JSON.stringify(value)}`;
+        length = value;
+        verdicts[i] = KEEP_LENGTH;
+        break;
+      }
+      case 'transfer-encoding':
+        encoded = true;
+        // The last coding applied decides (RFC 9112 §6.3): chunked, or the body runs to the close.
+        chunked = valueOf(head, i).split(',').at(-1)?.trim().toLowerCase() === 'chunked';
+        break;
+      default:
+        if (HOP_BY_HOP.has(lower)) verdicts[i] = DROP;
     }
   }
+  // Fields the Connection header names are this hop's only (it can name any, on any line).
+  if (listed !== undefined)
+    for (let i = 0; i < count; i++)
+      if (verdicts[i] !== DROP && listed.has(lowerName(head, i))) verdicts[i] = DROP;
   let framing: Framing;
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) framing = { kind: 'none' };
   else if (encoded) framing = chunked ? { kind: 'chunked' } : { kind: 'close' };
@@ -223,23 +419,48 @@ export function parseResponseHead(head: string, method: string, closeClient: boo
   else framing = { kind: 'close' };
   const interim = status < 200;
   const close = !interim && (closeClient || framing.kind === 'close');
-  let downstream = `HTTP/1.1 ${status} ${start[3] ?? ''}\r\n`;
-  for (const f of fields) {
-    if (HOP_BY_HOP.has(f.lower) || listed.has(f.lower)) continue;
-    // With both, Transfer-Encoding decides the framing and Content-Length must not go on.
-    if (encoded && f.lower === 'content-length') continue;
-    downstream += `${f.name}: ${f.value}\r\n`;
-  }
+  // The status line goes on as it came when it is already `HTTP/1.1 NNN reason`.
+  const asItCame = !http10 && first.length > 12;
+  // With both, Transfer-Encoding decides the framing and Content-Length must not go on.
+  let downstream = asItCame
+    ? keptLines(head, count, 0, first.length, encoded)
+    : `HTTP/1.1 ${String(status)} ${first.slice(13)}\r\n${keptLines(head, count, -1, -1, encoded)}`;
   if (close) downstream += 'connection: close\r\n';
   downstream += '\r\n';
   return {
     status,
     downstream,
     framing,
-    reusable: !http10 && !listed.has('close') && framing.kind !== 'close',
+    reusable: !http10 && !closeListed && framing.kind !== 'close',
     close,
     interim,
   };
+}
+
+/** `HTTP/1.x NNN reason` (the reason may be empty, and so may the space before it when it is). */
+function statusLine(first: string): boolean {
+  const n = first.length;
+  if (n < 12 || !first.startsWith('HTTP/1.')) return false;
+  const minor = first.charCodeAt(7);
+  if ((minor !== 0x30 && minor !== 0x31) || first.charCodeAt(8) !== 0x20) return false;
+  const a = first.charCodeAt(9);
+  if (a < 0x31 || a > 0x39 || !isDigit(first.charCodeAt(10)) || !isDigit(first.charCodeAt(11))) return false;
+  if (n === 12) return true;
+  if (first.charCodeAt(12) !== 0x20) return false;
+  for (let i = 13; i < n; i++) if (VALUE_BYTE[first.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** One to fifteen decimal digits, nothing else. */
+function digits(value: string): boolean {
+  const n = value.length;
+  if (n === 0 || n > 15) return false;
+  for (let i = 0; i < n; i++) if (!isDigit(value.charCodeAt(i))) return false;
+  return true;
 }
 
 /**

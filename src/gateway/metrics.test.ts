@@ -11,13 +11,13 @@ describe('GatewayMetrics.forgetRevision', () => {
   test("removes every series of a deleted revision and keeps the others'", async () => {
     const registry = new Registry();
     const metrics = new GatewayMetrics(registry, () => []);
-    metrics.request('ns', 'gone-00001', 200, 0.01);
-    metrics.request('ns', 'gone-00001', 503, 0.002);
+    metrics.request('ns/gone-00001', 'ns', 'gone-00001', 200, 0.01);
+    metrics.request('ns/gone-00001', 'ns', 'gone-00001', 503, 0.002);
     metrics.coldStart('ns', 'gone-00001', 0.2);
-    metrics.request('ns', 'kept-00001', 200, 0.01);
+    metrics.request('ns/kept-00001', 'ns', 'kept-00001', 200, 0.01);
     expect((await seriesOf(registry, 'gone-00001')).some((l) => l.includes('code="503"'))).toBe(true);
 
-    await metrics.forgetRevision('ns', 'gone-00001');
+    metrics.forgetRevision('ns', 'gone-00001');
     expect(await seriesOf(registry, 'gone-00001')).toEqual([]);
     const kept = await seriesOf(registry, 'kept-00001');
     expect(kept).toContain('ebb_gateway_requests_total{namespace="ns",revision="kept-00001",code="200"} 1');
@@ -26,10 +26,54 @@ describe('GatewayMetrics.forgetRevision', () => {
   test('forgetting a revision that never had a request is harmless', async () => {
     const registry = new Registry();
     const metrics = new GatewayMetrics(registry, () => []);
-    await metrics.forgetRevision('ns', 'never-00001');
-    metrics.request('ns', 'never-00001', 200, 0.01);
+    metrics.forgetRevision('ns', 'never-00001');
+    metrics.request('ns/never-00001', 'ns', 'never-00001', 200, 0.01);
     expect(await seriesOf(registry, 'never-00001')).toContain(
       'ebb_gateway_requests_total{namespace="ns",revision="never-00001",code="200"} 1',
     );
+  });
+});
+
+describe('GatewayMetrics exposition', () => {
+  test('requests by code and a cumulative latency histogram per revision, as Prometheus text', async () => {
+    const registry = new Registry();
+    const metrics = new GatewayMetrics(registry, () => []);
+    metrics.request('ns/r-00001', 'ns', 'r-00001', 200, 0.0004);
+    metrics.request('ns/r-00001', 'ns', 'r-00001', 200, 0.003);
+    metrics.request('ns/r-00001', 'ns', 'r-00001', 504, 75);
+    metrics.request('ns/r-00001', 'ns', 'r-00001', 200, 0.001);
+    const lines = (await registry.metrics()).split('\n');
+    const at = (prefix: string): string[] => lines.filter((l) => l.startsWith(prefix));
+
+    expect(at('ebb_gateway_requests_total')).toEqual([
+      'ebb_gateway_requests_total{namespace="ns",revision="r-00001",code="200"} 3',
+      'ebb_gateway_requests_total{namespace="ns",revision="r-00001",code="504"} 1',
+    ]);
+    expect(lines).toContain('# TYPE ebb_gateway_requests_total counter');
+    expect(lines).toContain('# TYPE ebb_gateway_request_duration_seconds histogram');
+    const bucket = (le: string): string | undefined =>
+      at(
+        `ebb_gateway_request_duration_seconds_bucket{namespace="ns",revision="r-00001",le="${le}"}`,
+      )[0]?.split(' ')[1];
+    // A bound takes the values equal to it (le), as Prometheus histograms do.
+    expect(bucket('0.001')).toBe('2');
+    expect(bucket('0.0025')).toBe('2');
+    expect(bucket('0.005')).toBe('3');
+    expect(bucket('60')).toBe('3');
+    expect(bucket('+Inf')).toBe('4');
+    expect(at('ebb_gateway_request_duration_seconds_bucket').length).toBe(16);
+    expect(at('ebb_gateway_request_duration_seconds_count')).toEqual([
+      'ebb_gateway_request_duration_seconds_count{namespace="ns",revision="r-00001"} 4',
+    ]);
+    const sum = Number(at('ebb_gateway_request_duration_seconds_sum')[0]?.split(' ')[1]);
+    expect(sum).toBeCloseTo(75.0044, 6);
+  });
+
+  test('a revision with no requests has no series', async () => {
+    const registry = new Registry();
+    new GatewayMetrics(registry, () => []);
+    const text = await registry.metrics();
+    expect(text).toContain('# HELP ebb_gateway_requests_total');
+    expect(text.split('\n').filter((l) => l.startsWith('ebb_gateway_request'))).toEqual([]);
   });
 });

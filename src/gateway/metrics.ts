@@ -2,7 +2,7 @@
 // 60 s), requests waiting per revision, and cold starts (arrival at a revision with no ready pod
 // until the request is on its way to one). Labels are namespace and revision, bounded by the
 // revisions the cluster has: a deleted revision's series are removed.
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Metric, type Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const COLD_START_BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 30, 60];
@@ -12,28 +12,89 @@ type Labels = 'namespace' | 'revision';
 /** Why the fast path handed a request to node:http; see the metric's help. */
 export type HandoverReason = 'request' | 'head' | 'route' | 'no_room' | 'unanswered';
 
+/**
+ * One revision's requests by code and its latency histogram, counted in plain numbers on every
+ * request and turned into Prometheus series only when scraped. prom-client's own counters build a
+ * label object and hash it per call: a seventh of what the gateway's fast path allocated per
+ * request (docs/benchmarks.md).
+ */
+class RevisionSeries {
+  readonly namespace: string;
+  readonly revision: string;
+  readonly codes = new Map<number, number>();
+  /** Requests per latency bucket, not cumulative; the last one is past the largest bound. */
+  readonly buckets = new Float64Array(LATENCY_BUCKETS.length + 1);
+  sum = 0;
+  count = 0;
+
+  constructor(namespace: string, revision: string) {
+    this.namespace = namespace;
+    this.revision = revision;
+  }
+
+  add(code: number, seconds: number): void {
+    this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] ?? Infinity)) i++;
+    this.buckets[i] = (this.buckets[i] ?? 0) + 1;
+    this.sum += seconds;
+    this.count++;
+  }
+}
+
+interface ExportedValue {
+  metricName?: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/**
+ * A metric the registry reads at scrape time from `values()`. prom-client's registry asks each
+ * metric for get() (name, help, type, values) and nothing else; metrics.test.ts pins the text
+ * this gives, so that a prom-client upgrade that changed that contract would fail there.
+ */
+function scrapedMetric(
+  name: string,
+  help: string,
+  type: 'counter' | 'histogram',
+  values: () => ExportedValue[],
+): Metric {
+  const metric = {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get: () => Promise.resolve({ name, help, type, aggregator: 'sum', values: values() }),
+    reset: () => undefined,
+  };
+  return metric as unknown as Metric;
+}
+
 export class GatewayMetrics {
-  private readonly requests: Counter<Labels | 'code'>;
-  private readonly latency: Histogram<Labels>;
+  /** By the revision's `namespace/revision` key, the one string the gateway keeps per revision. */
+  private readonly series = new Map<string, RevisionSeries>();
   private readonly coldStarts: Histogram<Labels>;
   private readonly refused: Counter<'reason'>;
   private readonly statsErrors: Counter;
   private readonly handovers: Counter<'reason'>;
 
   constructor(registry: Registry, queued: () => { namespace: string; revision: string; waiting: number }[]) {
-    this.requests = new Counter({
-      name: 'ebb_gateway_requests_total',
-      help: 'Requests answered, by namespace, revision and HTTP status code.',
-      labelNames: ['namespace', 'revision', 'code'] as const,
-      registers: [registry],
-    });
-    this.latency = new Histogram({
-      name: 'ebb_gateway_request_duration_seconds',
-      help: 'Time from a request reaching the gateway to its response ending, by revision.',
-      labelNames: ['namespace', 'revision'] as const,
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    });
+    registry.registerMetric(
+      scrapedMetric(
+        'ebb_gateway_requests_total',
+        'Requests answered, by namespace, revision and HTTP status code.',
+        'counter',
+        () => this.requestValues(),
+      ),
+    );
+    registry.registerMetric(
+      scrapedMetric(
+        'ebb_gateway_request_duration_seconds',
+        'Time from a request reaching the gateway to its response ending, by revision.',
+        'histogram',
+        () => this.latencyValues(),
+      ),
+    );
     this.coldStarts = new Histogram({
       name: 'ebb_gateway_cold_start_duration_seconds',
       help: 'Time a request that found its revision without a ready pod waited until it was forwarded.',
@@ -70,22 +131,53 @@ export class GatewayMetrics {
     });
   }
 
-  request(namespace: string, revision: string, code: number, seconds: number): void {
-    this.requests.inc({ namespace, revision, code: String(code) });
-    this.latency.observe({ namespace, revision }, seconds);
+  /** A request to the revision `key` (`namespace/revision`) ended with `code` after `seconds`. */
+  request(key: string, namespace: string, revision: string, code: number, seconds: number): void {
+    let series = this.series.get(key);
+    if (series === undefined) {
+      series = new RevisionSeries(namespace, revision);
+      this.series.set(key, series);
+    }
+    series.add(code, seconds);
   }
 
   /** Drops a deleted revision's series, so that the label sets do not pile up as revisions come
-   * and go over the gateway's lifetime. The status codes it has series for are read back from the
-   * counter rather than tracked on every request. */
-  async forgetRevision(namespace: string, revision: string): Promise<void> {
-    const { values } = await this.requests.get();
-    for (const { labels } of values) {
-      if (labels.namespace === namespace && labels.revision === revision)
-        this.requests.remove({ namespace, revision, code: String(labels.code) });
-    }
-    this.latency.remove({ namespace, revision });
+   * and go over the gateway's lifetime. */
+  forgetRevision(namespace: string, revision: string): void {
+    this.series.delete(`${namespace}/${revision}`);
     this.coldStarts.remove({ namespace, revision });
+  }
+
+  private requestValues(): ExportedValue[] {
+    const values: ExportedValue[] = [];
+    for (const s of this.series.values())
+      for (const [code, n] of s.codes)
+        values.push({
+          labels: { namespace: s.namespace, revision: s.revision, code: String(code) },
+          value: n,
+        });
+    return values;
+  }
+
+  private latencyValues(): ExportedValue[] {
+    const name = 'ebb_gateway_request_duration_seconds';
+    const values: ExportedValue[] = [];
+    for (const s of this.series.values()) {
+      const labels = { namespace: s.namespace, revision: s.revision };
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((bound, i) => {
+        cumulative += s.buckets[i] ?? 0;
+        values.push({
+          metricName: `${name}_bucket`,
+          labels: { ...labels, le: String(bound) },
+          value: cumulative,
+        });
+      });
+      values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: s.count });
+      values.push({ metricName: `${name}_sum`, labels, value: s.sum });
+      values.push({ metricName: `${name}_count`, labels, value: s.count });
+    }
+    return values;
   }
 
   coldStart(namespace: string, revision: string, seconds: number): void {

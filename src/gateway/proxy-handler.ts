@@ -160,6 +160,7 @@ export class ProxyHandler {
   finishFast(ticket: FastTicket, code: number): void {
     if (!this.settleFast(ticket)) return;
     this.deps.metrics.request(
+      ticket.key,
       ticket.namespace,
       ticket.revision,
       code,
@@ -295,7 +296,13 @@ export class ProxyHandler {
       this.deps.reporter.requestEnded(key, Date.now());
       if (ex.reservation !== undefined) backend.release(ex.reservation);
       ex.reservation = undefined;
-      this.deps.metrics.request(namespace, revision, res.statusCode, (performance.now() - arrived) / 1000);
+      this.deps.metrics.request(
+        key,
+        namespace,
+        revision,
+        res.statusCode,
+        (performance.now() - arrived) / 1000,
+      );
     });
 
     // The revision's timeoutSeconds covers the whole exchange, waiting for a pod included.
