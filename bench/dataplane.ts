@@ -52,6 +52,9 @@ function say(message: string): void {
 
 // ---- Options -------------------------------------------------------------------------------
 
+/** Quiet time after the warm-up, before the first measured slice. */
+const SETTLE_MS = 2000;
+
 interface Options {
   durationS: number;
   rounds: number;
@@ -272,7 +275,9 @@ function mergePhases(slices: Phase[]): Phase {
 
 /**
  * Each path's phases in ROUNDS slices, the paths taking turns, so that whatever else the machine
- * does at some moment weighs on all three alike.
+ * does at some moment weighs on all of them alike. All the fixed-rate slices come first and the
+ * saturation slices after them: a fixed-rate slice that followed a saturation slice measured
+ * that slice's aftermath too (the app's and the proxy's garbage, their collections).
  */
 async function measure(
   options: Options,
@@ -293,6 +298,7 @@ async function measure(
       );
     }
   }
+  await sleep(SETTLE_MS, undefined, { signal });
   const slice = options.durationS / options.rounds;
   const slices = new Map<PathName, { saturation: Phase[]; fixedRate: Phase[] }>(
     paths.map((p) => [p.name, { saturation: [], fixedRate: [] }]),
@@ -300,8 +306,17 @@ async function measure(
   for (let round = 1; round <= options.rounds; round++) {
     for (const path of paths) {
       signal.throwIfAborted();
-      const mine = slices.get(path.name);
-      if (mine === undefined) continue;
+      const fixedRate = await phase(options, path, appPid, { kind: 'open', rate: options.rate }, slice);
+      await sleep(250, undefined, { signal });
+      slices.get(path.name)?.fixedRate.push(fixedRate);
+      say(
+        `round ${round}/${options.rounds} ${path.name}: at ${options.rate} req/s p50 ${percentile(fixedRate.load.latencyMs, 50).toFixed(2)} ms, p99 ${percentile(fixedRate.load.latencyMs, 99).toFixed(2)} ms`,
+      );
+    }
+  }
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const path of paths) {
+      signal.throwIfAborted();
       const saturation = await phase(
         options,
         path,
@@ -310,12 +325,9 @@ async function measure(
         slice,
       );
       await sleep(250, undefined, { signal });
-      const fixedRate = await phase(options, path, appPid, { kind: 'open', rate: options.rate }, slice);
-      await sleep(250, undefined, { signal });
-      mine.saturation.push(saturation);
-      mine.fixedRate.push(fixedRate);
+      slices.get(path.name)?.saturation.push(saturation);
       say(
-        `round ${round}/${options.rounds} ${path.name}: ${Math.round(saturation.load.throughput)} req/s at saturation; at ${options.rate} req/s p50 ${percentile(fixedRate.load.latencyMs, 50).toFixed(2)} ms, p99 ${percentile(fixedRate.load.latencyMs, 99).toFixed(2)} ms`,
+        `round ${round}/${options.rounds} ${path.name}: ${Math.round(saturation.load.throughput)} req/s at saturation`,
       );
     }
   }

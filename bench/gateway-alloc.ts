@@ -6,8 +6,12 @@
 // are their own isolates', not counted). V8's sampling heap profiler, keeping the samples of
 // objects that minor and major GCs already collected, attributes the bytes to functions.
 //
-// Allocation counts do not depend on what else the machine is doing, unlike timings.
-// REQUESTS (default 40,000), CONNECTIONS (default 16), FAST=0 for node:http alone, OUT=file writes the JSON.
+// Allocation counts do not depend on what else the machine is doing, unlike timings. A first run
+// of the same load, without the heap profiler, reports the CPU of the gateway's thread per request;
+// that figure does depend on the rest of the machine (it varied by ±15 % between runs of the same
+// code here), so compare it only over several runs.
+// REQUESTS (default 40,000), CONNECTIONS (default 16), FAST=0 for node:http alone, OUT=file writes
+// the JSON, CPU_PROFILE=file a V8 CPU profile of the first run.
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';

@@ -339,6 +339,40 @@ describe('FastPath', () => {
     expect(answer.text.endsWith('\r\n\r\nall of it until the end')).toBe(true);
   });
 
+  it('relays a head and the body read with it intact, whether joined into one write or not', async () => {
+    const h = await harness(hello);
+    // The pod: a raw server writing each response, head and body, in one write on one
+    // connection. The first body fills the 8 KiB read buffer, so the next reads use 64 KiB,
+    // which hold a head with up to 16 KiB of body (joined) or more (written after the head).
+    const sizes = [200_000, 1_000, 12_000, 40_000];
+    const bodyOf = (size: number, seed: number): string =>
+      Array.from({ length: size }, (_, i) => String.fromCharCode(97 + ((i * 7 + seed) % 26))).join('');
+    const { createServer: createTcp } = await import('node:net');
+    let served = 0;
+    const pod = createTcp((socket) => {
+      socket.on('data', () => {
+        const size = sizes[served] ?? 1;
+        const body = bodyOf(size, served);
+        served += 1;
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${size}\r\n\r\n${body}`, 'latin1');
+      });
+    });
+    await new Promise<void>((resolve) => pod.listen(0, '127.0.0.1', resolve));
+    h.backend.setEndpoints({
+      ready: [`127.0.0.1:${(pod.address() as AddressInfo).port}`],
+      starting: [],
+      terminating: [],
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const bodies: string[] = [];
+    for (let i = 0; i < sizes.length; i++) bodies.push((await get(h.port, agent)).body);
+    agent.destroy();
+    pod.close();
+    expect(bodies.map((b) => b.length)).toEqual(sizes);
+    expect(bodies).toEqual(sizes.map((size, i) => bodyOf(size, i)));
+    expect(h.handler.active).toBe(0);
+  });
+
   it('answers HEAD without waiting for a body', async () => {
     const h = await harness(hello);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });

@@ -46,6 +46,8 @@ const SWEEP_MS = 50;
 /** A pooled connection idle this long is not reused: Node apps close theirs after 5 s. */
 const POOL_IDLE_MS = 4000;
 const MAX_IDLE_PER_POD = 256;
+/** A response head and the body bytes read with it go out as one buffer up to this size. */
+const JOIN_MAX = 16 * 1024;
 /** Status recorded for an exchange whose client went away before the response began. */
 const CLIENT_CLOSED = 499;
 
@@ -258,22 +260,26 @@ class Exchange {
       this.framing = head.framing;
       this.reusable = head.reusable;
       this.closeClient = head.close;
-      client.cork();
-      client.write(head.downstream, 'latin1');
       if (head.framing.kind === 'length') this.remaining = head.framing.length;
       else if (head.framing.kind === 'chunked') this.chunks = new ChunkedScanner();
       if (head.framing.kind === 'none' || (head.framing.kind === 'length' && head.framing.length === 0)) {
         if (rest.length > 0) this.reusable = false;
+        client.write(head.downstream, 'latin1');
         this.complete();
       } else if (rest.length > 0) {
-        this.body(rest);
+        this.body(rest, head.downstream);
+      } else {
+        client.write(head.downstream, 'latin1');
       }
-      client.uncork();
       return;
     }
   }
 
-  private body(chunk: Buffer): void {
+  /**
+   * Relays a piece of the response body, after `head` when the head and the start of the body
+   * came in one read: a small body then goes out with its head in one buffer and one write.
+   */
+  private body(chunk: Buffer, head?: string): void {
     const client = this.conn.socket;
     let data = chunk;
     let ended = false;
@@ -310,7 +316,21 @@ class Exchange {
       case 'none':
         break;
     }
-    if (!client.write(data)) this.up.socket.pause();
+    let room: boolean;
+    if (head === undefined) {
+      room = client.write(data);
+    } else if (data.length <= JOIN_MAX) {
+      const joined = Buffer.allocUnsafe(head.length + data.length);
+      joined.write(head, 0, 'latin1');
+      data.copy(joined, head.length);
+      room = client.write(joined);
+    } else {
+      client.cork();
+      client.write(head, 'latin1');
+      room = client.write(data);
+      client.uncork();
+    }
+    if (!room) this.up.socket.pause();
     if (ended) this.complete();
   }
 
