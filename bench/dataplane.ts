@@ -260,9 +260,11 @@ function mergePhases(slices: Phase[]): Phase {
       statuses: tally((l) => l.statuses),
       errors: tally((l) => l.errors),
       refused: slices.reduce((n, p) => n + p.load.refused, 0),
+      opened: slices.reduce((n, p) => n + p.load.opened, 0),
       seconds,
       throughput: seconds > 0 ? ok / seconds : 0,
       latencyMs: mergeSamples(slices.map((p) => p.load.latencyMs)),
+      openedLatencyMs: mergeSamples(slices.map((p) => p.load.openedLatencyMs)),
       lagMs: mergeSamples(slices.map((p) => p.load.lagMs)),
       generatorBusy: Math.max(...slices.map((p) => p.load.generatorBusy)),
     },
@@ -380,6 +382,7 @@ function phaseJson(p: Phase): object {
     statuses: l.statuses,
     errors: l.errors,
     refusedByGateway: l.refused,
+    connectionsOpened: l.opened,
     latencyMs: {
       p50: round(percentile(l.latencyMs, 50), 3),
       p90: round(percentile(l.latencyMs, 90), 3),
@@ -440,6 +443,14 @@ function report(
     ['  latency max, ms', ...col((p) => ms(p.fixedRate.load.latencyMs.at(-1) ?? NaN))],
     ['  proxy CPU, cores', ...col((p, n) => (n === 'direct' ? '—' : p.fixedRate.proxyCores.toFixed(2)))],
     ['  send lag p99 (generator), ms', ...col((p) => ms(percentile(p.fixedRate.load.lagMs, 99)))],
+    ['  connections opened', ...col((p) => String(p.fixedRate.load.opened))],
+    [
+      '  latency on them p50 / p90, ms',
+      ...col(
+        (p) =>
+          `${ms(percentile(p.fixedRate.load.openedLatencyMs, 50))} / ${ms(percentile(p.fixedRate.load.openedLatencyMs, 90))}`,
+      ),
+    ],
   ];
   const goals: string[][] = [
     [

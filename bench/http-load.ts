@@ -38,6 +38,10 @@ export interface LoadResult {
   errors: Record<string, number>;
   /** Answers the gateway made itself (x-ebb-gateway: refused). */
   refused: number;
+  /** Requests that went out on a connection opened for them (the rest reused one). */
+  opened: number;
+  /** Of 2xx answers on a connection opened for them, the latency as in latencyMs, ascending. */
+  openedLatencyMs: Float64Array;
   /** From the first send to the end of the last send slot, in seconds. */
   seconds: number;
   /** 2xx answers per second. */
@@ -70,8 +74,10 @@ interface WorkerResult {
   statuses: Record<string, number>;
   errors: Record<string, number>;
   refused: number;
+  opened: number;
   elapsedMs: number;
   latencyMs: Float64Array<ArrayBuffer>;
+  openedLatencyMs: Float64Array<ArrayBuffer>;
   lagMs: Float64Array<ArrayBuffer>;
   busy: number;
 }
@@ -106,8 +112,9 @@ function work(job: WorkerJob): Promise<WorkerResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
   const headers = job.target.host === undefined ? {} : { host: job.target.host };
   const latency = new Samples();
+  const openedLatency = new Samples();
   const lag = new Samples();
-  const result = { sent: 0, ok: 0, statuses: {}, errors: {}, refused: 0 };
+  const result = { sent: 0, ok: 0, statuses: {}, errors: {}, refused: 0, opened: 0 };
   let inFlight = 0;
   let t0 = 0;
   let deadline = 0;
@@ -143,8 +150,10 @@ function work(job: WorkerJob): Promise<WorkerResult> {
           if (status >= 200 && status < 300) {
             result.ok++;
             latency.push(performance.now() - sentAt);
+            if (!req.reusedSocket) openedLatency.push(performance.now() - sentAt);
           }
           if (res.headers['x-ebb-gateway'] === 'refused') result.refused++;
+          if (!req.reusedSocket) result.opened++;
           done(String(status));
         });
         res.on('error', (error: NodeJS.ErrnoException) => {
@@ -175,6 +184,7 @@ function work(job: WorkerJob): Promise<WorkerResult> {
         ...result,
         elapsedMs: Math.max(lastEnd, t0) - t0,
         latencyMs: latency.toArray(),
+        openedLatencyMs: openedLatency.toArray(),
         lagMs: lag.toArray(),
         busy: performance.eventLoopUtilization(elu).utilization,
       });
@@ -226,7 +236,11 @@ function work(job: WorkerJob): Promise<WorkerResult> {
 
 if (!isMainThread && (workerData as { httpLoad?: unknown } | null)?.httpLoad === true) {
   const result = await work(workerData as WorkerJob);
-  parentPort?.postMessage(result, [result.latencyMs.buffer, result.lagMs.buffer]);
+  parentPort?.postMessage(result, [
+    result.latencyMs.buffer,
+    result.openedLatencyMs.buffer,
+    result.lagMs.buffer,
+  ]);
 }
 
 /** The samples of several runs in one ascending array. */
@@ -289,9 +303,11 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     statuses: {},
     errors: {},
     refused: 0,
+    opened: 0,
     seconds: Math.max(...results.map((r) => r.elapsedMs)) / 1000,
     throughput: 0,
     latencyMs: mergeSamples(results.map((r) => r.latencyMs)),
+    openedLatencyMs: mergeSamples(results.map((r) => r.openedLatencyMs)),
     lagMs: mergeSamples(results.map((r) => r.lagMs)),
     generatorBusy: Math.max(...results.map((r) => r.busy)),
   };
@@ -299,6 +315,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     merged.sent += r.sent;
     merged.ok += r.ok;
     merged.refused += r.refused;
+    merged.opened += r.opened;
     addTally(merged.statuses, r.statuses);
     addTally(merged.errors, r.errors);
   }
