@@ -27,30 +27,47 @@ function stringsOf(node: ts.Expression | undefined): string[] {
   return expr.elements.filter(ts.isStringLiteralLike).map((e) => e.text);
 }
 
-/** `new Counter({ name: '...', labelNames: [...] })` and its kin, in one file. */
+/** The `{ name: ..., ... }` argument of a call, by property. */
+function specOf(call: ts.NewExpression | ts.CallExpression): Map<string, ts.Expression> | undefined {
+  const arg = call.arguments?.[0];
+  if (arg === undefined || !ts.isObjectLiteralExpression(arg)) return undefined;
+  const props = new Map<string, ts.Expression>();
+  for (const p of arg.properties) {
+    if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name)) props.set(p.name.text, p.initializer);
+  }
+  return props;
+}
+
+/** The metric types of the gateway's `scrapedMetric({ type: ... })`, metrics it exports itself. */
+const SCRAPED_TYPES: Readonly<Record<string, MetricType>> = { counter: 'Counter', histogram: 'Histogram' };
+
+/**
+ * `new Counter({ name: '...', labelNames: [...] })` and its kin, and the gateway's
+ * `scrapedMetric({ name, type, labelNames, ... })`, in one file.
+ */
 function metricsIn(file: string, text: string): RegisteredMetric[] {
   const found: RegisteredMetric[] = [];
+  const add = (props: Map<string, ts.Expression> | undefined, type: MetricType | undefined): void => {
+    const name = props?.get('name');
+    if (props === undefined || type === undefined || name === undefined || !ts.isStringLiteralLike(name))
+      return;
+    found.push({ name: name.text, type, labels: stringsOf(props.get('labelNames')), file });
+  };
   const visit = (node: ts.Node): void => {
     if (
       ts.isNewExpression(node) &&
       ts.isIdentifier(node.expression) &&
-      METRIC_TYPES.has(node.expression.text) &&
-      node.arguments?.[0] !== undefined &&
-      ts.isObjectLiteralExpression(node.arguments[0])
+      METRIC_TYPES.has(node.expression.text)
     ) {
-      const props = new Map<string, ts.Expression>();
-      for (const p of node.arguments[0].properties) {
-        if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name)) props.set(p.name.text, p.initializer);
-      }
-      const name = props.get('name');
-      if (name !== undefined && ts.isStringLiteralLike(name)) {
-        found.push({
-          name: name.text,
-          type: node.expression.text as MetricType,
-          labels: stringsOf(props.get('labelNames')),
-          file,
-        });
-      }
+      add(specOf(node), node.expression.text as MetricType);
+    } else if (
+      ts.isCallExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === 'scrapedMetric'
+    ) {
+      const props = specOf(node);
+      const type = props?.get('type');
+      add(props, type !== undefined && ts.isStringLiteralLike(type) ? SCRAPED_TYPES[type.text] : undefined);
     }
     ts.forEachChild(node, visit);
   };

@@ -77,3 +77,25 @@ describe('GatewayMetrics exposition', () => {
     expect(text.split('\n').filter((l) => l.startsWith('ebb_gateway_request'))).toEqual([]);
   });
 });
+
+describe('GatewayMetrics scrape-time series', () => {
+  test('give exactly the labels they declare (a histogram adds le to its buckets)', async () => {
+    const registry = new Registry();
+    const metrics = new GatewayMetrics(registry, () => []);
+    metrics.request('ns/a-00001', 'ns', 'a-00001', 200, 0.003);
+    metrics.request('ns/b-00001', 'ns', 'b-00001', 504, 2);
+    for (const name of ['ebb_gateway_requests_total', 'ebb_gateway_request_duration_seconds']) {
+      const metric = registry.getSingleMetric(name) as unknown as {
+        labelNames: readonly string[];
+        get: () => Promise<{ values: { metricName?: string; labels: Record<string, string> }[] }>;
+      };
+      const { values } = await metric.get();
+      expect(values.length).toBeGreaterThan(0);
+      for (const v of values) {
+        const declared =
+          v.metricName?.endsWith('_bucket') === true ? [...metric.labelNames, 'le'] : metric.labelNames;
+        expect([name, Object.keys(v.labels).sort()]).toEqual([name, [...declared].sort()]);
+      }
+    }
+  });
+});

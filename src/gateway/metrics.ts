@@ -52,17 +52,22 @@ interface ExportedValue {
  * A metric the registry reads at scrape time from `values()`. prom-client's registry asks each
  * metric for get() (name, help, type, values) and nothing else; metrics.test.ts pins the text
  * this gives, so that a prom-client upgrade that changed that contract would fail there.
+ * `labelNames` are the labels `values()` gives (a histogram adds `le` to its buckets); the chart's
+ * test reads them from this call, as it reads prom-client's constructors.
  */
-function scrapedMetric(
-  name: string,
-  help: string,
-  type: 'counter' | 'histogram',
-  values: () => ExportedValue[],
-): Metric {
+function scrapedMetric(spec: {
+  name: string;
+  help: string;
+  type: 'counter' | 'histogram';
+  labelNames: readonly string[];
+  values: () => ExportedValue[];
+}): Metric {
+  const { name, help, type, labelNames, values } = spec;
   const metric = {
     name,
     help,
     type,
+    labelNames,
     aggregator: 'sum',
     get: () => Promise.resolve({ name, help, type, aggregator: 'sum', values: values() }),
     reset: () => undefined,
@@ -80,20 +85,22 @@ export class GatewayMetrics {
 
   constructor(registry: Registry, queued: () => { namespace: string; revision: string; waiting: number }[]) {
     registry.registerMetric(
-      scrapedMetric(
-        'ebb_gateway_requests_total',
-        'Requests answered, by namespace, revision and HTTP status code.',
-        'counter',
-        () => this.requestValues(),
-      ),
+      scrapedMetric({
+        name: 'ebb_gateway_requests_total',
+        help: 'Requests answered, by namespace, revision and HTTP status code.',
+        type: 'counter',
+        labelNames: ['namespace', 'revision', 'code'],
+        values: () => this.requestValues(),
+      }),
     );
     registry.registerMetric(
-      scrapedMetric(
-        'ebb_gateway_request_duration_seconds',
-        'Time from a request reaching the gateway to its response ending, by revision.',
-        'histogram',
-        () => this.latencyValues(),
-      ),
+      scrapedMetric({
+        name: 'ebb_gateway_request_duration_seconds',
+        help: 'Time from a request reaching the gateway to its response ending, by revision.',
+        type: 'histogram',
+        labelNames: ['namespace', 'revision'],
+        values: () => this.latencyValues(),
+      }),
     );
     this.coldStarts = new Histogram({
       name: 'ebb_gateway_cold_start_duration_seconds',
