@@ -27,7 +27,7 @@ import { ProxyHandler } from '../src/gateway/proxy-handler.ts';
 import { ConcurrencyReporter } from '../src/gateway/request-stats.ts';
 import { RevisionBackend, revisionSettings } from '../src/gateway/revision-backend.ts';
 import { RoutingTable } from '../src/gateway/routing-table.ts';
-import { runLoad } from './http-load.ts';
+import { runLoad, type LoadSpec } from './http-load.ts';
 
 const REQUESTS = Number(process.env.REQUESTS ?? '40000');
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? '16');
@@ -181,6 +181,15 @@ await runLoad({
 // CPU of the gateway's own thread per request, with no heap profiler attached. The load generator
 // runs in a worker thread and the app in another process, so neither is counted. CPU_PROFILE=file
 // writes a V8 CPU profile of this phase (the profiler's own cost then counts too).
+/** The same load for both runs: REQUESTS over CONNECTIONS keep-alive connections, closed loop. */
+const load: LoadSpec = {
+  target,
+  shape: { kind: 'closed', connections: CONNECTIONS },
+  durationMs: 120_000,
+  maxRequests: REQUESTS,
+  timeoutMs: 10_000,
+  workers: 1,
+};
 const session = new Session();
 session.connect();
 if (process.env.CPU_PROFILE !== undefined) {
@@ -188,14 +197,7 @@ if (process.env.CPU_PROFILE !== undefined) {
   await session.post('Profiler.start');
 }
 const cpuBefore = process.threadCpuUsage();
-const timed = await runLoad({
-  target,
-  shape: { kind: 'closed', connections: CONNECTIONS },
-  durationMs: 120_000,
-  maxRequests: REQUESTS,
-  timeoutMs: 10_000,
-  workers: 1,
-});
+const timed = await runLoad(load);
 const cpu = process.threadCpuUsage(cpuBefore);
 if (process.env.CPU_PROFILE !== undefined) {
   const { profile: cpuProfile } = await session.post('Profiler.stop');
@@ -218,14 +220,7 @@ await session.post('HeapProfiler.startSampling', {
   includeObjectsCollectedByMajorGC: true,
   includeObjectsCollectedByMinorGC: true,
 });
-const result = await runLoad({
-  target,
-  shape: { kind: 'closed', connections: CONNECTIONS },
-  durationMs: 120_000,
-  maxRequests: REQUESTS,
-  timeoutMs: 10_000,
-  workers: 1,
-});
+const result = await runLoad(load);
 const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as {
   profile: { head: ProfileNode };
 };
