@@ -508,6 +508,68 @@ describe('FastPath', () => {
     expect(await h.handovers()).toEqual({});
   });
 
+  it('relays a body that comes in small pieces intact to a client that backs up (a read never lands in a buffer a queued write holds)', async () => {
+    // The pod sends 1 KiB pieces, each numbered, so that the gateway reads little at a time. The
+    // client reads nothing at first: once the kernel's buffers toward it are full, the gateway's
+    // writes queue a piece or a few at a time below the socket's high-water mark, so the pod
+    // connection is not paused yet and its next reads arrive while those writes are queued.
+    const PIECE = 1024;
+    const PIECES = 8 * 1024;
+    const piece = (n: number): Buffer => Buffer.alloc(PIECE, `${String(n).padStart(8, '0')}|`);
+    const { createServer: createTcp } = await import('node:net');
+    const pod = createTcp((socket) => {
+      socket.once('data', () => {
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${PIECE * PIECES}\r\n\r\n`, 'latin1');
+        let n = 0;
+        const more = (): void => {
+          while (n < PIECES) {
+            const room = socket.write(piece(n++));
+            if (!room) {
+              socket.once('drain', more);
+              return;
+            }
+            if (n % 4 === 0) {
+              setImmediate(more);
+              return;
+            }
+          }
+        };
+        more();
+      });
+    });
+    await new Promise<void>((resolve) => pod.listen(0, '127.0.0.1', resolve));
+    const h = await harness(hello);
+    h.backend.setEndpoints({
+      ready: [`127.0.0.1:${(pod.address() as AddressInfo).port}`],
+      starting: [],
+      terminating: [],
+    });
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: h.port, path: '/', headers: { host: HOST }, agent: false },
+        (res) => {
+          res.pause();
+          const parts: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => parts.push(chunk));
+          res.on('end', () => {
+            resolve(Buffer.concat(parts));
+          });
+          res.on('error', reject);
+          setTimeout(() => res.resume(), 300);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    pod.close();
+    expect(body.length).toBe(PIECE * PIECES);
+    const wrong: number[] = [];
+    for (let n = 0; n < PIECES; n++) {
+      if (!body.subarray(n * PIECE, (n + 1) * PIECE).equals(piece(n))) wrong.push(n);
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('cuts the response off when the pod goes idle mid-body past idleTimeoutSeconds', async () => {
     const h = await harness(
       (_req, res) => {
