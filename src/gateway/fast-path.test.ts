@@ -205,6 +205,24 @@ function get(
   });
 }
 
+/** A GET whose client reads nothing of the response for 300 ms, so the gateway's writes to it back up. */
+function slowGet(port: number, path: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host: HOST }, agent: false }, (res) => {
+      res.pause();
+      const parts: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => parts.push(chunk));
+      res.on('end', () => {
+        resolve(Buffer.concat(parts));
+      });
+      res.on('error', reject);
+      setTimeout(() => res.resume(), 300);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** Writes `bytes` on a new connection and collects what comes back until the peer closes or `until` holds. */
 function raw(
   port: number,
@@ -483,26 +501,7 @@ describe('FastPath', () => {
       res.writeHead(200, { 'content-length': String(body.length) });
       res.end(body);
     });
-    // Each client reads nothing for a while, so the gateway's writes to it back up.
-    const slowGet = (path: string): Promise<Buffer> =>
-      new Promise((resolve, reject) => {
-        const req = request(
-          { host: '127.0.0.1', port: h.port, path, headers: { host: HOST }, agent: false },
-          (res) => {
-            res.pause();
-            const parts: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => parts.push(chunk));
-            res.on('end', () => {
-              resolve(Buffer.concat(parts));
-            });
-            res.on('error', reject);
-            setTimeout(() => res.resume(), 300);
-          },
-        );
-        req.on('error', reject);
-        req.end();
-      });
-    const [first, second] = await Promise.all([slowGet('/0'), slowGet('/1')]);
+    const [first, second] = await Promise.all([slowGet(h.port, '/0'), slowGet(h.port, '/1')]);
     expect(first.equals(bodies[0] ?? Buffer.alloc(0))).toBe(true);
     expect(second.equals(bodies[1] ?? Buffer.alloc(0))).toBe(true);
     expect(await h.handovers()).toEqual({});
@@ -544,23 +543,7 @@ describe('FastPath', () => {
       starting: [],
       terminating: [],
     });
-    const body = await new Promise<Buffer>((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port: h.port, path: '/', headers: { host: HOST }, agent: false },
-        (res) => {
-          res.pause();
-          const parts: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => parts.push(chunk));
-          res.on('end', () => {
-            resolve(Buffer.concat(parts));
-          });
-          res.on('error', reject);
-          setTimeout(() => res.resume(), 300);
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
+    const body = await slowGet(h.port, '/');
     pod.close();
     expect(body.length).toBe(PIECE * PIECES);
     const wrong: number[] = [];
