@@ -147,13 +147,15 @@ function work(job: WorkerJob): Promise<WorkerResult> {
         res.on('data', () => undefined);
         res.on('end', () => {
           const status = res.statusCode ?? 0;
+          const opened = !req.reusedSocket;
           if (status >= 200 && status < 300) {
+            const ms = performance.now() - sentAt;
             result.ok++;
-            latency.push(performance.now() - sentAt);
-            if (!req.reusedSocket) openedLatency.push(performance.now() - sentAt);
+            latency.push(ms);
+            if (opened) openedLatency.push(ms);
           }
           if (res.headers['x-ebb-gateway'] === 'refused') result.refused++;
-          if (!req.reusedSocket) result.opened++;
+          if (opened) result.opened++;
           done(String(status));
         });
         res.on('error', (error: NodeJS.ErrnoException) => {

@@ -4,7 +4,13 @@
 // clients that go away. No Kubernetes here; e2e/ covers the gateway in the cluster.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import {
+  connect,
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Server,
+  type Socket,
+} from 'node:net';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { Route } from '../apis/serving/v1/route-types.ts';
@@ -35,10 +41,24 @@ interface Harness {
 }
 
 const open: Harness[] = [];
+const rawPods: Server[] = [];
 
 afterEach(async () => {
   for (const h of open.splice(0)) await h.close();
+  for (const pod of rawPods.splice(0)) pod.close();
 });
+
+/** A raw TCP server on loopback, made the revision's one ready pod: for answers node:http would not write. */
+async function rawPod(h: Harness, onConnection: (socket: Socket) => void): Promise<void> {
+  const pod = createTcpServer(onConnection);
+  rawPods.push(pod);
+  await new Promise<void>((resolve) => pod.listen(0, '127.0.0.1', resolve));
+  h.backend.setEndpoints({
+    ready: [`127.0.0.1:${(pod.address() as AddressInfo).port}`],
+    starting: [],
+    terminating: [],
+  });
+}
 
 async function harness(
   app: (req: IncomingMessage, res: ServerResponse) => void,
@@ -337,20 +357,12 @@ describe('FastPath', () => {
   it('relays a body that runs to the pod closing, and then closes the client connection', async () => {
     const h = await harness(hello);
     // The pod: a raw server answering without a length and closing.
-    const { createServer: createTcp } = await import('node:net');
-    const pod = createTcp((socket) => {
+    await rawPod(h, (socket) => {
       socket.once('data', () => {
         socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nall of it until the end');
       });
     });
-    await new Promise<void>((resolve) => pod.listen(0, '127.0.0.1', resolve));
-    h.backend.setEndpoints({
-      ready: [`127.0.0.1:${(pod.address() as AddressInfo).port}`],
-      starting: [],
-      terminating: [],
-    });
     const answer = await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, () => false);
-    pod.close();
     expect(answer.closed).toBe(true);
     expect(answer.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(answer.text.toLowerCase()).toContain('connection: close\r\n');
@@ -365,9 +377,8 @@ describe('FastPath', () => {
     const sizes = [200_000, 1_000, 12_000, 40_000];
     const bodyOf = (size: number, seed: number): string =>
       Array.from({ length: size }, (_, i) => String.fromCharCode(97 + ((i * 7 + seed) % 26))).join('');
-    const { createServer: createTcp } = await import('node:net');
     let served = 0;
-    const pod = createTcp((socket) => {
+    await rawPod(h, (socket) => {
       socket.on('data', () => {
         const size = sizes[served] ?? 1;
         const body = bodyOf(size, served);
@@ -375,17 +386,10 @@ describe('FastPath', () => {
         socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${size}\r\n\r\n${body}`, 'latin1');
       });
     });
-    await new Promise<void>((resolve) => pod.listen(0, '127.0.0.1', resolve));
-    h.backend.setEndpoints({
-      ready: [`127.0.0.1:${(pod.address() as AddressInfo).port}`],
-      starting: [],
-      terminating: [],
-    });
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const bodies: string[] = [];
     for (let i = 0; i < sizes.length; i++) bodies.push((await get(h.port, agent)).body);
     agent.destroy();
-    pod.close();
     expect(bodies.map((b) => b.length)).toEqual(sizes);
     expect(bodies).toEqual(sizes.map((size, i) => bodyOf(size, i)));
     expect(h.handler.active).toBe(0);
@@ -515,8 +519,8 @@ describe('FastPath', () => {
     const PIECE = 1024;
     const PIECES = 8 * 1024;
     const piece = (n: number): Buffer => Buffer.alloc(PIECE, `${String(n).padStart(8, '0')}|`);
-    const { createServer: createTcp } = await import('node:net');
-    const pod = createTcp((socket) => {
+    const h = await harness(hello);
+    await rawPod(h, (socket) => {
       socket.once('data', () => {
         socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${PIECE * PIECES}\r\n\r\n`, 'latin1');
         let n = 0;
@@ -536,15 +540,7 @@ describe('FastPath', () => {
         more();
       });
     });
-    await new Promise<void>((resolve) => pod.listen(0, '127.0.0.1', resolve));
-    const h = await harness(hello);
-    h.backend.setEndpoints({
-      ready: [`127.0.0.1:${(pod.address() as AddressInfo).port}`],
-      starting: [],
-      terminating: [],
-    });
     const body = await slowGet(h.port, '/');
-    pod.close();
     expect(body.length).toBe(PIECE * PIECES);
     const wrong: number[] = [];
     for (let n = 0; n < PIECES; n++) {

@@ -2,6 +2,12 @@ import { describe, expect, test } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { GatewayMetrics } from './metrics.ts';
 
+/** The gateway's metrics on a registry of their own, with no queued requests. */
+function gatewayMetrics(): { registry: Registry; metrics: GatewayMetrics } {
+  const registry = new Registry();
+  return { registry, metrics: new GatewayMetrics(registry, () => []) };
+}
+
 async function seriesOf(registry: Registry, revision: string): Promise<string[]> {
   const text = await registry.metrics();
   return text.split('\n').filter((line) => line.includes(`revision="${revision}"`));
@@ -9,8 +15,7 @@ async function seriesOf(registry: Registry, revision: string): Promise<string[]>
 
 describe('GatewayMetrics.forgetRevision', () => {
   test("removes every series of a deleted revision and keeps the others'", async () => {
-    const registry = new Registry();
-    const metrics = new GatewayMetrics(registry, () => []);
+    const { registry, metrics } = gatewayMetrics();
     metrics.request('ns/gone-00001', 'ns', 'gone-00001', 200, 0.01);
     metrics.request('ns/gone-00001', 'ns', 'gone-00001', 503, 0.002);
     metrics.coldStart('ns', 'gone-00001', 0.2);
@@ -24,8 +29,7 @@ describe('GatewayMetrics.forgetRevision', () => {
   });
 
   test('forgetting a revision that never had a request is harmless', async () => {
-    const registry = new Registry();
-    const metrics = new GatewayMetrics(registry, () => []);
+    const { registry, metrics } = gatewayMetrics();
     metrics.forgetRevision('ns', 'never-00001');
     metrics.request('ns/never-00001', 'ns', 'never-00001', 200, 0.01);
     expect(await seriesOf(registry, 'never-00001')).toContain(
@@ -36,8 +40,7 @@ describe('GatewayMetrics.forgetRevision', () => {
 
 describe('GatewayMetrics exposition', () => {
   test('requests by code and a cumulative latency histogram per revision, as Prometheus text', async () => {
-    const registry = new Registry();
-    const metrics = new GatewayMetrics(registry, () => []);
+    const { registry, metrics } = gatewayMetrics();
     metrics.request('ns/r-00001', 'ns', 'r-00001', 200, 0.0004);
     metrics.request('ns/r-00001', 'ns', 'r-00001', 200, 0.003);
     metrics.request('ns/r-00001', 'ns', 'r-00001', 504, 75);
@@ -70,8 +73,7 @@ describe('GatewayMetrics exposition', () => {
   });
 
   test('a revision with no requests has no series', async () => {
-    const registry = new Registry();
-    new GatewayMetrics(registry, () => []);
+    const { registry } = gatewayMetrics();
     const text = await registry.metrics();
     expect(text).toContain('# HELP ebb_gateway_requests_total');
     expect(text.split('\n').filter((l) => l.startsWith('ebb_gateway_request'))).toEqual([]);
@@ -80,8 +82,7 @@ describe('GatewayMetrics exposition', () => {
 
 describe('GatewayMetrics scrape-time series', () => {
   test('give exactly the labels they declare (a histogram adds le to its buckets)', async () => {
-    const registry = new Registry();
-    const metrics = new GatewayMetrics(registry, () => []);
+    const { registry, metrics } = gatewayMetrics();
     metrics.request('ns/a-00001', 'ns', 'a-00001', 200, 0.003);
     metrics.request('ns/b-00001', 'ns', 'b-00001', 504, 2);
     for (const name of ['ebb_gateway_requests_total', 'ebb_gateway_request_duration_seconds']) {
