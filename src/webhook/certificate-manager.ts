@@ -164,7 +164,7 @@ export class CertificateManager {
     const { namespace, secretName: name } = this.options;
     for (let attempt = 1; ; attempt++) {
       const secret = await this.readSecret();
-      const plan = planCertificateSecret(secret === undefined ? undefined : decodeData(secret.data), {
+      const plan = await planCertificateSecret(secret === undefined ? undefined : decodeData(secret.data), {
         service: this.options.service,
         namespace,
         now: new Date(),

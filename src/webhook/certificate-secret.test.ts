@@ -8,7 +8,16 @@ const T0 = new Date('2026-01-10T00:00:00Z');
 const at = (days: number): Date => new Date(T0.getTime() + days * DAY);
 const options = (now: Date) => ({ service: 'ebb-webhook', namespace: 'ebb-system', now });
 
-const initial = planCertificateSecret(undefined, options(T0));
+const initial = await planCertificateSecret(undefined, options(T0));
+// A CA with a third of its validity left; the serving certificate is renewed on schedule until then.
+const beforeCaRotation = (await planCertificateSecret({ ...initial.data }, options(at(230)))).data;
+const rotated = await planCertificateSecret({ ...beforeCaRotation }, options(at(250)));
+const other = await createCertificateAuthority({ now: T0 });
+const otherService = await planCertificateSecret(undefined, {
+  service: 'old-name',
+  namespace: 'ebb-system',
+  now: T0,
+});
 
 function fingerprint(pem: string): string {
   return new X509Certificate(pem).fingerprint256;
@@ -33,13 +42,13 @@ describe('planCertificateSecret', () => {
   it.each([
     ['at once', 0],
     ['two thirds into the serving certificate', 19],
-  ])('keeps a healthy Secret as it is %s', (_name, days) => {
-    const plan = planCertificateSecret({ ...initial.data }, options(at(days)));
+  ])('keeps a healthy Secret as it is %s', async (_name, days) => {
+    const plan = await planCertificateSecret({ ...initial.data }, options(at(days)));
     expect(plan).toEqual({ data: initial.data, changes: [] });
   });
 
-  it('renews the serving certificate with a third of its validity left, keeping the CA', () => {
-    const plan = planCertificateSecret({ ...initial.data }, options(at(21)));
+  it('renews the serving certificate with a third of its validity left, keeping the CA', async () => {
+    const plan = await planCertificateSecret({ ...initial.data }, options(at(21)));
     expect(plan.changes).toEqual([
       expect.stringMatching(/^new serving certificate \(certificate expires at /),
     ]);
@@ -50,9 +59,6 @@ describe('planCertificateSecret', () => {
   });
 
   describe('a CA with a third of its validity left', () => {
-    // The serving certificate is renewed on schedule until then.
-    const before = planCertificateSecret({ ...initial.data }, options(at(230))).data;
-    const rotated = planCertificateSecret({ ...before }, options(at(250)));
     const cas = splitPemCertificates(rotated.data['ca.crt']);
 
     it('is replaced along with the serving certificate', () => {
@@ -73,21 +79,20 @@ describe('planCertificateSecret', () => {
       expect(splitPemCertificates(caBundle(rotated.data, at(366)))).toEqual([cas[0]]);
     });
 
-    it('is dropped once expired', () => {
-      const later = planCertificateSecret({ ...rotated.data }, options(at(255)));
+    it('is dropped once expired', async () => {
+      const later = await planCertificateSecret({ ...rotated.data }, options(at(255)));
       expect(later.changes).toEqual([]);
-      const pruned = planCertificateSecret({ ...rotated.data }, options(at(366)));
+      const pruned = await planCertificateSecret({ ...rotated.data }, options(at(366)));
       expect(pruned.changes[0]).toBe('dropped expired CA certificates');
       expect(splitPemCertificates(pruned.data['ca.crt'])).toEqual([cas[0]]);
       expect(pruned.data['ca.key']).toBe(rotated.data['ca.key']);
     });
   });
 
-  const other = createCertificateAuthority({ now: T0 });
   it.each<[string, Record<string, string>, RegExp[]]>([
     [
       'another Service name',
-      planCertificateSecret(undefined, { service: 'old-name', namespace: 'ebb-system', now: T0 }).data,
+      otherService.data,
       [/^new serving certificate \(certificate names old-name, .* want ebb-webhook, /],
     ],
     [
@@ -121,15 +126,18 @@ describe('planCertificateSecret', () => {
       { 'ca.crt': 'x', 'ca.key': 'y', 'tls.crt': 'z', 'tls.key': 'w' },
       [/^new CA \(no CA\)$/, /the CA changed/],
     ],
-  ])('repairs a Secret with %s', (_name, data, reasons) => {
-    const plan = planCertificateSecret(data, options(T0));
+  ])('repairs a Secret with %s', async (_name, data, reasons) => {
+    const plan = await planCertificateSecret(data, options(T0));
     expect(plan.changes).toEqual(reasons.map((r) => expect.stringMatching(r)));
     expect(servedBy(plan.data).verifies).toBe(true);
-    expect(planCertificateSecret({ ...plan.data }, options(T0)).changes).toEqual([]);
+    expect((await planCertificateSecret({ ...plan.data }, options(T0))).changes).toEqual([]);
   });
 
-  it('keeps only CA certificates in the trust bundle', () => {
-    const plan = planCertificateSecret({ ...initial.data, 'ca.crt': initial.data['tls.crt'] }, options(T0));
+  it('keeps only CA certificates in the trust bundle', async () => {
+    const plan = await planCertificateSecret(
+      { ...initial.data, 'ca.crt': initial.data['tls.crt'] },
+      options(T0),
+    );
     expect(splitPemCertificates(plan.data['ca.crt'])).toHaveLength(1);
     expect(new X509Certificate(plan.data['ca.crt']).ca).toBe(true);
   });

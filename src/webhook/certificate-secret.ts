@@ -56,10 +56,10 @@ function usableCa(pem: string, now: Date): boolean {
   }
 }
 
-export function planCertificateSecret(
+export async function planCertificateSecret(
   current: Readonly<Record<string, string>> | undefined,
   options: SecretPlanOptions,
-): SecretPlan {
+): Promise<SecretPlan> {
   const { now } = options;
   const caValidityMs = options.caValidityMs ?? DEFAULT_CA_VALIDITY_MS;
   const servingValidityMs = options.servingValidityMs ?? DEFAULT_SERVING_VALIDITY_MS;
@@ -79,7 +79,7 @@ export function planCertificateSecret(
     ca = { cert: existingCa, key: existingCaKey };
     if (bundle.length !== caCerts.length) changes.push('dropped expired CA certificates');
   } else {
-    ca = createCertificateAuthority({ now, validityMs: caValidityMs });
+    ca = await createCertificateAuthority({ now, validityMs: caValidityMs });
     bundle = [ca.cert, ...bundle];
     changes.push(`new CA (${caProblem ?? 'no CA'})`);
   }
@@ -98,7 +98,7 @@ export function planCertificateSecret(
             key,
           });
   if (servingProblem !== undefined) {
-    const serving = createServingCertificate(ca, {
+    const serving = await createServingCertificate(ca, {
       dnsNames,
       commonName: dnsNames[2] ?? dnsNames[0],
       now,

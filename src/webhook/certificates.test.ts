@@ -1,5 +1,16 @@
+import 'reflect-metadata'; // before @peculiar/x509, as certificates.ts does
 import { describe, expect, it } from '@jest/globals';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import {
+  AuthorityKeyIdentifierExtension,
+  BasicConstraintsExtension,
+  ExtendedKeyUsageExtension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  SubjectAlternativeNameExtension,
+  SubjectKeyIdentifierExtension,
+  X509Certificate as ParsedCertificate,
+} from '@peculiar/x509';
+import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type TLSSocket } from 'node:tls';
@@ -20,9 +31,9 @@ const NOW = new Date('2026-03-01T12:00:00Z');
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 const NAMES = serviceDnsNames('ebb-webhook', 'ebb-system');
-const ca = createCertificateAuthority({ now: NOW });
-const serving = createServingCertificate(ca, { dnsNames: NAMES, now: NOW });
-const otherCa = createCertificateAuthority({ commonName: 'someone-else' });
+const ca = await createCertificateAuthority({ now: NOW });
+const serving = await createServingCertificate(ca, { dnsNames: NAMES, now: NOW });
+const otherCa = await createCertificateAuthority({ commonName: 'someone-else' });
 
 describe('serviceDnsNames', () => {
   it('lists the names a Service answers to', () => {
@@ -53,9 +64,9 @@ describe('createCertificateAuthority', () => {
     expect(cert.validToDate).toEqual(new Date(NOW.getTime() + DEFAULT_CA_VALIDITY_MS));
   });
 
-  it('takes a common name and validity', () => {
+  it('takes a common name and validity', async () => {
     const custom = new X509Certificate(
-      createCertificateAuthority({ now: NOW, commonName: 'test-ca', validityMs: 2 * DAY }).cert,
+      (await createCertificateAuthority({ now: NOW, commonName: 'test-ca', validityMs: 2 * DAY })).cert,
     );
     expect(custom.subject).toBe('CN=test-ca');
     expect(custom.validToDate).toEqual(new Date(NOW.getTime() + 2 * DAY));
@@ -100,16 +111,24 @@ describe('createServingCertificate', () => {
     expect(cert.validToDate).toEqual(new Date(NOW.getTime() + DEFAULT_SERVING_VALIDITY_MS));
   });
 
-  it('never outlives its CA', () => {
-    const shortCa = createCertificateAuthority({ now: NOW, validityMs: 2 * DAY });
-    const leaf = new X509Certificate(createServingCertificate(shortCa, { dnsNames: NAMES, now: NOW }).cert);
+  it('never outlives its CA', async () => {
+    const shortCa = await createCertificateAuthority({ now: NOW, validityMs: 2 * DAY });
+    const leaf = new X509Certificate(
+      (await createServingCertificate(shortCa, { dnsNames: NAMES, now: NOW })).cert,
+    );
     expect(leaf.validToDate).toEqual(new X509Certificate(shortCa.cert).validToDate);
   });
 
-  it('takes a common name and validity', () => {
+  it('takes a common name and validity', async () => {
     const leaf = new X509Certificate(
-      createServingCertificate(ca, { dnsNames: ['a.b.svc'], commonName: 'cn', now: NOW, validityMs: DAY })
-        .cert,
+      (
+        await createServingCertificate(ca, {
+          dnsNames: ['a.b.svc'],
+          commonName: 'cn',
+          now: NOW,
+          validityMs: DAY,
+        })
+      ).cert,
     );
     expect(leaf.subject).toBe('CN=cn');
     expect(leaf.validToDate).toEqual(new Date(NOW.getTime() + DAY));
@@ -119,8 +138,90 @@ describe('createServingCertificate', () => {
     ['no DNS names', ca, [], /at least one DNS name/],
     ['a leaf as issuer', serving, NAMES, /not a CA/],
     ['a CA with another key', { cert: ca.cert, key: otherCa.key }, NAMES, /does not match/],
-  ])('refuses %s', (_name, issuer, dnsNames, error) => {
-    expect(() => createServingCertificate(issuer, { dnsNames, now: NOW })).toThrow(error);
+  ])('refuses %s', async (_name, issuer, dnsNames, error) => {
+    await expect(createServingCertificate(issuer, { dnsNames, now: NOW })).rejects.toThrow(error);
+  });
+});
+
+/** RFC 7093 §2 method 4 (SHA-256 of the SubjectPublicKeyInfo, first 160 bits), computed here on its own. */
+function keyIdOf(pem: string): string {
+  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest().subarray(0, 20).toString('hex');
+}
+
+/** A certificate's extensions in order, each as its kind, criticality and value. */
+function extensionsOf(pem: string): unknown[] {
+  return new ParsedCertificate(pem).extensions.map((ext) => {
+    const { critical } = ext;
+    if (ext instanceof BasicConstraintsExtension)
+      return { basicConstraints: { ca: ext.ca, pathLength: ext.pathLength }, critical };
+    if (ext instanceof KeyUsagesExtension) return { keyUsage: ext.usages, critical };
+    if (ext instanceof ExtendedKeyUsageExtension) return { extKeyUsage: ext.usages, critical };
+    if (ext instanceof SubjectAlternativeNameExtension)
+      return { subjectAltName: ext.names.toJSON(), critical };
+    if (ext instanceof SubjectKeyIdentifierExtension) return { subjectKeyId: ext.keyId, critical };
+    if (ext instanceof AuthorityKeyIdentifierExtension) return { authorityKeyId: ext.keyId, critical };
+    return { unexpected: ext.type, critical };
+  });
+}
+
+describe('the encoding', () => {
+  it('makes the CA a critical pathLen 0 CA for signing certificates, with RFC 7093 key identifiers', () => {
+    expect(extensionsOf(ca.cert)).toEqual([
+      { basicConstraints: { ca: true, pathLength: 0 }, critical: true },
+      {
+        keyUsage: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign,
+        critical: true,
+      },
+      { subjectKeyId: keyIdOf(ca.cert), critical: false },
+      { authorityKeyId: keyIdOf(ca.cert), critical: false },
+    ]);
+  });
+
+  it('makes the serving certificate a critical non-CA for signatures and serverAuth, naming its DNS names', () => {
+    expect(extensionsOf(serving.cert)).toEqual([
+      { basicConstraints: { ca: false, pathLength: undefined }, critical: true },
+      { keyUsage: KeyUsageFlags.digitalSignature, critical: true },
+      { extKeyUsage: ['1.3.6.1.5.5.7.3.1'], critical: false },
+      { subjectAltName: NAMES.map((value) => ({ type: 'dns', value })), critical: false },
+      { subjectKeyId: keyIdOf(serving.cert), critical: false },
+      { authorityKeyId: keyIdOf(ca.cert), critical: false },
+    ]);
+  });
+
+  it.each([
+    ['CA', ca.cert],
+    ['serving certificate', serving.cert],
+  ])('signs the %s with ECDSA P-256 and SHA-256', (_name, pem) => {
+    expect(new ParsedCertificate(pem).signatureAlgorithm).toEqual({
+      name: 'ECDSA',
+      hash: { name: 'SHA-256' },
+    });
+    expect(new X509Certificate(pem).publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+  });
+
+  it('writes names as UTF8String, as the CAs in Secrets written by earlier versions have them', () => {
+    const utf8 = (text: string): Buffer =>
+      Buffer.concat([Buffer.from([0x0c, text.length]), Buffer.from(text)]);
+    expect(new X509Certificate(ca.cert).raw.includes(utf8('ebb-webhook-ca'))).toBe(true);
+    expect(new X509Certificate(serving.cert).raw.includes(utf8('ebb-webhook'))).toBe(true);
+  });
+
+  it('writes whole seconds, and dates from 2050 on that read back (GeneralizedTime)', async () => {
+    const late = new X509Certificate(
+      (await createCertificateAuthority({ now: new Date('2049-12-31T12:00:00.750Z'), validityMs: DAY })).cert,
+    );
+    expect(late.validFromDate).toEqual(new Date('2049-12-31T11:00:00Z'));
+    expect(late.validToDate).toEqual(new Date('2050-01-01T12:00:00Z'));
+  });
+
+  it('writes PEM the way Secrets and caBundle hold it', () => {
+    for (const pem of [ca.cert, serving.cert]) {
+      expect(pem).toMatch(
+        /^-----BEGIN CERTIFICATE-----\n([A-Za-z0-9+/=]{1,64}\n)+-----END CERTIFICATE-----\n$/,
+      );
+    }
+    expect(serving.key).toMatch(/^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n$/);
   });
 });
 
@@ -193,11 +294,11 @@ async function handshake(
   }
 }
 
-describe('a TLS handshake on loopback', () => {
-  // OpenSSL checks validity against the real clock.
-  const liveCa = createCertificateAuthority();
-  const live = createServingCertificate(liveCa, { dnsNames: NAMES });
+// OpenSSL checks validity against the real clock.
+const liveCa = await createCertificateAuthority();
+const live = await createServingCertificate(liveCa, { dnsNames: NAMES });
 
+describe('a TLS handshake on loopback', () => {
   it('succeeds with the CA as trust root and a Service name', async () => {
     const result = await handshake(live, liveCa.cert, 'ebb-webhook.ebb-system.svc');
     expect(result).toEqual({

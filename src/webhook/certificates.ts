@@ -1,31 +1,31 @@
-// The webhook's own PKI, with node:crypto only: an ECDSA P-256 CA, a serving certificate it signs
-// for the webhook Service's DNS names, and the checks that say when either must be replaced.
-// Everything is PEM in, PEM out; nothing here touches the network or the clock unless told `now`.
+// The webhook's own PKI: an ECDSA P-256 CA, a serving certificate it signs for the webhook
+// Service's DNS names, and the checks that say when either must be replaced. @peculiar/x509 encodes
+// and signs (with node's WebCrypto); node:crypto makes the keys and does every check. Everything is
+// PEM in, PEM out; nothing here touches the network or the clock unless told `now`.
+import 'reflect-metadata'; // @peculiar/x509's dependency injection needs it loaded first
+import {
+  AuthorityKeyIdentifierExtension,
+  BasicConstraintsExtension,
+  ExtendedKeyUsage,
+  ExtendedKeyUsageExtension,
+  type Extension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  Name,
+  SubjectAlternativeNameExtension,
+  SubjectKeyIdentifierExtension,
+  X509CertificateGenerator,
+  X509Certificate as ParsedCertificate,
+} from '@peculiar/x509';
 import {
   X509Certificate,
   createHash,
   createPrivateKey,
   generateKeyPairSync,
   randomBytes,
-  sign,
+  webcrypto,
   type KeyObject,
 } from 'node:crypto';
-import {
-  bitString,
-  boolean,
-  children,
-  explicit,
-  implicit,
-  integer,
-  namedBits,
-  octetString,
-  oid,
-  readNode,
-  sequence,
-  set,
-  time,
-  utf8String,
-} from './der.ts';
 
 /** A certificate and its private key, both PEM (the key as PKCS #8). */
 export interface CertificateAndKey {
@@ -39,20 +39,8 @@ export const DEFAULT_SERVING_VALIDITY_MS = 30 * DAY_MS;
 /** notBefore is set this far in the past, so a peer whose clock lags a little still accepts it. */
 const BACKDATE_MS = 60 * 60 * 1000;
 
-const OID = {
-  ecdsaWithSHA256: '1.2.840.10045.4.3.2',
-  commonName: '2.5.4.3',
-  subjectKeyIdentifier: '2.5.29.14',
-  keyUsage: '2.5.29.15',
-  subjectAltName: '2.5.29.17',
-  basicConstraints: '2.5.29.19',
-  authorityKeyIdentifier: '2.5.29.35',
-  extKeyUsage: '2.5.29.37',
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-} as const;
-
-/** keyUsage bit numbers (RFC 5280 §4.2.1.3). */
-const KEY_USAGE = { digitalSignature: 0, keyCertSign: 5, cRLSign: 6 } as const;
+const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
 /** The names a Service is reached by from inside the cluster; the API server uses `<svc>.<ns>.svc`. */
 export function serviceDnsNames(service: string, namespace: string): string[] {
@@ -71,26 +59,21 @@ export function splitPemCertificates(pem: string): string[] {
   );
 }
 
-function distinguishedName(commonName: string): Buffer {
-  return sequence(set(sequence(oid(OID.commonName), utf8String(commonName))));
+/** A name of one commonName, as a UTF8String (RFC 5280 §4.1.2.4). */
+function distinguishedName(commonName: string): Name {
+  return new Name([{ CN: [{ utf8String: commonName }] }]);
 }
 
-function extension(id: string, critical: boolean, value: Buffer): Buffer {
-  return critical
-    ? sequence(oid(id), boolean(true), octetString(value))
-    : sequence(oid(id), octetString(value));
-}
-
-/** RFC 7093 §2 method 4: the leftmost 160 bits of the SHA-256 of the SubjectPublicKeyInfo. */
-function keyIdentifier(publicKey: KeyObject): Buffer {
+/** RFC 7093 §2 method 4: the leftmost 160 bits of the SHA-256 of the SubjectPublicKeyInfo, as hex. */
+function keyIdentifier(publicKey: KeyObject): string {
   const spki = publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest().subarray(0, 20);
+  return createHash('sha256').update(spki).digest().subarray(0, 20).toString('hex');
 }
 
-function serialNumber(): Buffer {
+function serialNumber(): string {
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x40; // positive, and never shortened to fewer than 16 bytes
-  return bytes;
+  return bytes.toString('hex');
 }
 
 function p256Key(key: KeyObject, what: string): KeyObject {
@@ -100,36 +83,40 @@ function p256Key(key: KeyObject, what: string): KeyObject {
 }
 
 interface Issuer {
-  name: Buffer;
-  keyId: Buffer;
+  name: Name;
+  keyId: string;
   key: KeyObject;
 }
 
 interface Subject {
-  name: Buffer;
+  name: Name;
   publicKey: KeyObject;
   notBefore: Date;
   notAfter: Date;
-  extensions: Buffer[];
+  extensions: Extension[];
 }
 
-/** Encodes and signs an X.509 v3 certificate (RFC 5280 §4.1), returning its PEM. */
-function issue(subject: Subject, issuer: Issuer): string {
-  const algorithm = sequence(oid(OID.ecdsaWithSHA256));
-  const tbs = sequence(
-    explicit(0, integer(2)),
-    integer(serialNumber()),
-    algorithm,
-    issuer.name,
-    sequence(time(subject.notBefore), time(subject.notAfter)),
-    subject.name,
-    subject.publicKey.export({ type: 'spki', format: 'der' }),
-    explicit(3, sequence(...subject.extensions)),
+/** Builds and signs an X.509 v3 certificate (RFC 5280 §4.1) with ECDSA SHA-256, returning its PEM. */
+async function issue(subject: Subject, issuer: Issuer): Promise<string> {
+  const cert = await X509CertificateGenerator.create(
+    {
+      serialNumber: serialNumber(),
+      subject: subject.name,
+      issuer: issuer.name,
+      notBefore: subject.notBefore,
+      notAfter: subject.notAfter,
+      publicKey: subject.publicKey.export({ type: 'spki', format: 'der' }),
+      signingKey: issuer.key.toCryptoKey(P256, false, ['sign']),
+      signingAlgorithm: ECDSA_SHA256,
+      extensions: [
+        ...subject.extensions,
+        new SubjectKeyIdentifierExtension(keyIdentifier(subject.publicKey)),
+        new AuthorityKeyIdentifierExtension(issuer.keyId),
+      ],
+    },
+    webcrypto,
   );
-  const signature = sign('sha256', tbs, issuer.key);
-  const der = sequence(tbs, algorithm, bitString(signature));
-  const body = der.toString('base64').replace(/.{1,64}/g, '$&\n');
-  return `-----BEGIN CERTIFICATE-----\n${body}-----END CERTIFICATE-----\n`;
+  return `${cert.toString('pem')}\n`;
 }
 
 function newKeyPair(): { publicKey: KeyObject; privateKey: KeyObject } {
@@ -147,56 +134,40 @@ export interface CertificateAuthorityOptions {
 }
 
 /** A self-signed CA that may sign end-entity certificates only (pathLen 0). */
-export function createCertificateAuthority(options: CertificateAuthorityOptions = {}): CertificateAndKey {
+export async function createCertificateAuthority(
+  options: CertificateAuthorityOptions = {},
+): Promise<CertificateAndKey> {
   const now = options.now ?? new Date();
   const { publicKey, privateKey } = newKeyPair();
-  const keyId = keyIdentifier(publicKey);
   const name = distinguishedName(options.commonName ?? 'ebb-webhook-ca');
-  const cert = issue(
+  const cert = await issue(
     {
       name,
       publicKey,
       notBefore: new Date(now.getTime() - BACKDATE_MS),
       notAfter: new Date(now.getTime() + (options.validityMs ?? DEFAULT_CA_VALIDITY_MS)),
       extensions: [
-        extension(OID.basicConstraints, true, sequence(boolean(true), integer(0))),
-        extension(
-          OID.keyUsage,
+        new BasicConstraintsExtension(true, 0, true),
+        new KeyUsagesExtension(
+          KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign,
           true,
-          namedBits([KEY_USAGE.digitalSignature, KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign]),
         ),
-        extension(OID.subjectKeyIdentifier, false, octetString(keyId)),
-        extension(OID.authorityKeyIdentifier, false, sequence(implicit(0, keyId))),
       ],
     },
-    { name, keyId, key: privateKey },
+    { name, keyId: keyIdentifier(publicKey), key: privateKey },
   );
   return { cert, key: privateKeyPem(privateKey) };
 }
 
 /**
- * The CA certificate's subject (exactly as encoded, since chains are matched byte for byte) and
- * its subjectKeyIdentifier when it has one.
+ * The CA certificate's subject, parsed and re-encoded with each attribute's string type kept (a
+ * leaf's issuer must match it; CAs from earlier versions come out byte for byte the same), and its
+ * subjectKeyIdentifier when it has one.
  */
-function issuerFields(ca: X509Certificate): { name: Buffer; keyId: Buffer } {
-  const tbs = children(readNode(ca.raw))[0];
-  if (tbs === undefined) throw new Error('CA certificate: no TBSCertificate');
-  const fields = children(tbs);
-  // version [0] is present in every v3 certificate; serial, signature, issuer, validity follow.
-  const offset = fields[0]?.tag === 0xa0 ? 1 : 0;
-  const name = fields[offset + 4]?.raw;
-  if (name === undefined) throw new Error('CA certificate: no subject');
-  let keyId: Buffer | undefined;
-  const explicitExtensions = fields.find((f) => f.tag === 0xa3);
-  const extensions = explicitExtensions === undefined ? undefined : children(explicitExtensions)[0];
-  const skiOid = oid(OID.subjectKeyIdentifier);
-  for (const ext of extensions === undefined ? [] : children(extensions)) {
-    const parts = children(ext);
-    if (parts[0]?.raw.equals(skiOid) !== true) continue;
-    const value = parts[parts.length - 1];
-    if (value !== undefined) keyId = readNode(value.content).content;
-  }
-  return { name: Buffer.from(name), keyId: keyId ?? keyIdentifier(ca.publicKey) };
+function issuerFields(ca: X509Certificate): { name: Name; keyId: string } {
+  const parsed = new ParsedCertificate(ca.raw);
+  const keyId = parsed.getExtension(SubjectKeyIdentifierExtension)?.keyId;
+  return { name: parsed.subjectName, keyId: keyId ?? keyIdentifier(ca.publicKey) };
 }
 
 export interface ServingCertificateOptions {
@@ -208,10 +179,10 @@ export interface ServingCertificateOptions {
 }
 
 /** A serverAuth certificate for `dnsNames`, signed by `ca`; it never outlives the CA. */
-export function createServingCertificate(
+export async function createServingCertificate(
   ca: CertificateAndKey,
   options: ServingCertificateOptions,
-): CertificateAndKey {
+): Promise<CertificateAndKey> {
   const [first] = options.dnsNames;
   if (first === undefined) throw new Error('a serving certificate needs at least one DNS name');
   const caCert = new X509Certificate(ca.cert);
@@ -225,23 +196,17 @@ export function createServingCertificate(
   );
   const { publicKey, privateKey } = newKeyPair();
   const issuer = issuerFields(caCert);
-  const cert = issue(
+  const cert = await issue(
     {
       name: distinguishedName(options.commonName ?? first),
       publicKey,
       notBefore: new Date(Math.max(now.getTime() - BACKDATE_MS, caCert.validFromDate.getTime())),
       notAfter: new Date(notAfter),
       extensions: [
-        extension(OID.basicConstraints, true, sequence()),
-        extension(OID.keyUsage, true, namedBits([KEY_USAGE.digitalSignature])),
-        extension(OID.extKeyUsage, false, sequence(oid(OID.serverAuth))),
-        extension(
-          OID.subjectAltName,
-          false,
-          sequence(...options.dnsNames.map((n) => implicit(2, Buffer.from(n, 'ascii')))),
-        ),
-        extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(publicKey))),
-        extension(OID.authorityKeyIdentifier, false, sequence(implicit(0, issuer.keyId))),
+        new BasicConstraintsExtension(false, undefined, true),
+        new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
+        new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth]),
+        new SubjectAlternativeNameExtension(options.dnsNames.map((value) => ({ type: 'dns', value }))),
       ],
     },
     { ...issuer, key: caKey },
