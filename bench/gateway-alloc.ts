@@ -1,7 +1,7 @@
 // `npm run bench:gateway-alloc`: how many bytes the gateway's request path allocates per proxied
 // request, and where. The allocation rate sets how often V8 stops the gateway for a scavenge, and
 // those pauses are what the p99 at 1,000 req/s lands on (docs/benchmarks.md). No cluster: the
-// gateway's own ProxyHandler, routing table and revision backend run in this process in front of
+// gateway's own request path (src/gateway/testing/loopback-gateway.ts) runs in this process in front of
 // a hello-world app in a child process, loaded by http-load's worker threads (their allocations
 // are their own isolates', not counted). V8's sampling heap profiler, keeping the samples of
 // objects that minor and major GCs already collected, attributes the bytes to functions.
@@ -14,24 +14,14 @@
 // the JSON, CPU_PROFILE=file a V8 CPU profile of the first run.
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo, Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
-import pino from 'pino';
-import { Registry } from 'prom-client';
-import type { Route } from '../src/apis/serving/v1/route-types.ts';
-import { FastPath } from '../src/gateway/fast-path.ts';
-import { GatewayMetrics } from '../src/gateway/metrics.ts';
-import { ProxyHandler } from '../src/gateway/proxy-handler.ts';
-import { ConcurrencyReporter } from '../src/gateway/request-stats.ts';
-import { RevisionBackend, revisionSettings } from '../src/gateway/revision-backend.ts';
-import { RoutingTable } from '../src/gateway/routing-table.ts';
+import { HOST, loopbackGateway } from '../src/gateway/testing/loopback-gateway.ts';
 import { runLoad, type LoadSpec } from './http-load.ts';
 
 const REQUESTS = Number(process.env.REQUESTS ?? '40000');
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? '16');
-const HOST = 'hello.bench.example.com';
 /** FAST=0: node:http alone, as the gateway served every request before its fast path. */
 const FAST = process.env.FAST !== '0';
 
@@ -73,69 +63,18 @@ async function startApp(): Promise<{ port: number; stop: () => void }> {
   };
 }
 
-function gateway(appPort: number): { server: Server; close: () => void } {
-  const route: Route = {
-    apiVersion: 'serving.knative.dev/v1',
-    kind: 'Route',
-    metadata: { name: 'hello', namespace: 'bench' },
-    spec: {},
-    status: {
-      url: `http://${HOST}`,
-      address: { url: 'http://hello.bench.svc.cluster.local' },
-      traffic: [{ revisionName: 'hello-00001', percent: 100, latestRevision: true }],
-      conditions: [{ type: 'Ready', status: 'True' }],
-    },
-  };
-  const table = RoutingTable.build([route], { clusterDomain: 'cluster.local' });
-  const backend = new RevisionBackend('bench/hello-00001', revisionSettings(undefined), 10_000);
-  backend.setEndpoints({ ready: [`127.0.0.1:${appPort}`], starting: [], terminating: [] });
-  const reporter = new ConcurrencyReporter();
-  const handler = new ProxyHandler({
-    table: () => table,
-    tagHeaderRouting: () => false,
-    backend: (namespace, revision) =>
-      namespace === 'bench' && revision === 'hello-00001' ? backend : undefined,
-    reporter,
-    poke: () => undefined,
-    metrics: new GatewayMetrics(new Registry(), () => []),
-    log: pino({ level: 'silent' }),
-    draining: () => false,
-  });
+async function gateway(appPort: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const gw = await loopbackGateway({ pods: [`127.0.0.1:${appPort}`], queueDepth: 10_000 });
   // As the gateway does every second for the autoscaler.
-  const stats = setInterval(() => reporter.reportAt(Date.now()), 1000);
-  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 75_000 });
-  server.on('request', handler.web('external'));
-  if (!FAST) {
-    return {
-      server,
-      close: () => {
-        clearInterval(stats);
-        server.closeAllConnections();
-        server.close();
-        handler.close();
-        backend.close(new Error('benchmark over'));
-      },
-    };
-  }
-  const fast = new FastPath({
-    listener: 'external',
-    log: pino({ level: 'silent' }),
-    handler,
-    fallback: server,
-    draining: () => false,
-    keepAliveTimeoutMs: 75_000,
-    headersTimeoutMs: 60_000,
-  });
+  const stats = setInterval(() => gw.reporter.reportAt(Date.now()), 1000);
+  // FAST=0: node:http's server, which the fast path hands connections to, listens itself.
+  const fallback = gw.fast.options.fallback;
+  if (!FAST) await new Promise<void>((resolve) => fallback.listen(0, '127.0.0.1', resolve));
   return {
-    server: fast.server,
-    close: () => {
+    port: FAST ? gw.port : (fallback.address() as AddressInfo).port,
+    close: async () => {
       clearInterval(stats);
-      fast.close();
-      for (const conn of fast.connections) conn.socket.destroy();
-      server.closeAllConnections();
-      fast.destroy();
-      handler.close();
-      backend.close(new Error('benchmark over'));
+      await gw.close();
     },
   };
 }
@@ -163,9 +102,8 @@ function owner(site: string): 'ebb' | 'node' | 'library' {
 }
 
 const app = await startApp();
-const gw = gateway(app.port);
-await new Promise<void>((resolve) => gw.server.listen(0, '127.0.0.1', resolve));
-const port = (gw.server.address() as AddressInfo).port;
+const gw = await gateway(app.port);
+const port = gw.port;
 const target = { address: '127.0.0.1', port, host: HOST, path: '/' };
 
 // Warm up: connections, JIT, pools.
@@ -226,7 +164,7 @@ const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown
 };
 session.disconnect();
 gcs.disconnect();
-gw.close();
+await gw.close();
 app.stop();
 
 const failed = result.sent - result.ok + (timed.sent - timed.ok);

@@ -5,7 +5,7 @@
 // per-revision load to the autoscaler each second, poking it at once when a revision at zero gets
 // a request.
 import { CoreV1Api, DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Revision } from '../apis/serving/v1/revision-types.ts';
@@ -24,9 +24,9 @@ import { createOpsServer } from '../controller/ops-server.ts';
 import { revisionEndpoints, sliceRevisionKey, splitAddress } from '../gateway/endpoints.ts';
 import { splitKey } from '../reconciler/context.ts';
 import { GatewayMetrics } from '../gateway/metrics.ts';
-import { FastPath } from '../gateway/fast-path.ts';
-import { isWebsocketUpgrade } from '../gateway/forwarder.ts';
-import { ProxyHandler } from '../gateway/proxy-handler.ts';
+import { createListener } from '../gateway/listener.ts';
+import { NodeHttpPath } from '../gateway/node-http-path.ts';
+import { Pipeline } from '../gateway/pipeline.ts';
 import { ConcurrencyReporter } from '../gateway/request-stats.ts';
 import { RevisionBackend, revisionSettings, type Peers } from '../gateway/revision-backend.ts';
 import { RoutingTable } from '../gateway/routing-table.ts';
@@ -214,7 +214,7 @@ export async function runGateway(
     void sender.send(stats);
   }, 1000);
 
-  const handler = new ProxyHandler({
+  const pipeline = new Pipeline({
     table: () => table,
     tagHeaderRouting: () => configStore.current.features.flags['tag-header-based-routing'] === 'Enabled',
     backend,
@@ -226,37 +226,20 @@ export async function runGateway(
     log,
     draining: () => draining,
   });
+  const httpPath = new NodeHttpPath(pipeline);
 
   const listen = (port: number, server: Server): Promise<void> =>
     new Promise((resolve) => server.listen(port, resolve));
-  const KEEP_ALIVE_MS = 75_000;
-  const HEADERS_TIMEOUT_MS = 60_000;
-  // Each listener reads HTTP/1.1 itself for plain requests to a warm pod (FastPath) and hands
-  // every other connection to node:http and the ProxyHandler.
-  const makeServer = (listener: 'external' | 'internal'): FastPath => {
-    const server = createServer({
-      requestTimeout: 0,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      keepAliveTimeout: KEEP_ALIVE_MS,
-      // Other upgrades (h2c) come in as plain requests instead of a dropped connection.
-      shouldUpgradeCallback: isWebsocketUpgrade,
-    });
-    server.on('request', handler.web(listener));
-    server.on('upgrade', handler.upgrade(listener));
-    server.on('clientError', (_error, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-      else socket.destroy();
-    });
-    return new FastPath({
+  // Each listener reads HTTP/1.1 itself for plain requests to a warm pod (the fast path) and hands
+  // every other connection to node:http and the node:http path.
+  const makeServer = (listener: 'external' | 'internal') =>
+    createListener({
       listener,
-      log,
-      handler,
-      fallback: server,
-      draining: () => draining,
-      keepAliveTimeoutMs: KEEP_ALIVE_MS,
-      headersTimeoutMs: HEADERS_TIMEOUT_MS,
+      pipeline,
+      httpPath,
+      keepAliveTimeoutMs: 75_000,
+      headersTimeoutMs: 60_000,
     });
-  };
   const external = makeServer('external');
   const internal = makeServer('internal');
 
@@ -293,13 +276,13 @@ export async function runGateway(
       stopping = true;
       // Not ready first, so that Services stop sending; keep serving while they catch up.
       draining = true;
-      log.info({ why, drainMs: options.drainMs, inFlight: handler.active }, 'draining');
+      log.info({ why, drainMs: options.drainMs, inFlight: pipeline.admission.active }, 'draining');
       await new Promise((r) => setTimeout(r, options.drainMs));
       external.close();
       internal.close();
       external.closeIdleConnections();
       internal.closeIdleConnections();
-      await handler.idle();
+      await pipeline.admission.idle();
       external.destroy();
       internal.destroy();
       clearInterval(statsTimer);
@@ -307,7 +290,8 @@ export async function runGateway(
       for (const i of informers) i.stop();
       configStore.stop();
       sender.close();
-      handler.close();
+      httpPath.close();
+      pipeline.close();
       ops.close();
       log.info('stopped');
       resolve(0);

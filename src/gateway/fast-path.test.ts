@@ -11,17 +11,10 @@ import {
   type Server,
   type Socket,
 } from 'node:net';
-import pino from 'pino';
-import { Registry } from 'prom-client';
-import type { Route } from '../apis/serving/v1/route-types.ts';
-import { FastPath } from './fast-path.ts';
-import { GatewayMetrics } from './metrics.ts';
-import { ProxyHandler } from './proxy-handler.ts';
-import { ConcurrencyReporter } from './request-stats.ts';
-import { RevisionBackend, revisionSettings, type RevisionSettings } from './revision-backend.ts';
-import { RoutingTable } from './routing-table.ts';
-
-const HOST = 'hello.ns.example.com';
+import { HOST, loopbackGateway, type LoopbackGatewayOptions } from './testing/loopback-gateway.ts';
+import type { FastPath } from './fast-path.ts';
+import type { Pipeline } from './pipeline.ts';
+import type { RevisionBackend, RevisionSettings } from './revision-backend.ts';
 
 interface Harness {
   port: number;
@@ -29,7 +22,7 @@ interface Harness {
   pod: string;
   fast: FastPath;
   backend: RevisionBackend;
-  handler: ProxyHandler;
+  pipeline: Pipeline;
   /** Connections the app accepted. */
   appConnections: () => number;
   /** Requests the app saw, with their headers. */
@@ -63,7 +56,7 @@ async function rawPod(h: Harness, onConnection: (socket: Socket) => void): Promi
 async function harness(
   app: (req: IncomingMessage, res: ServerResponse) => void,
   settings: Partial<RevisionSettings> = {},
-  options: { headersTimeoutMs?: number; podPort?: number; coldCanary?: boolean } = {},
+  options: Omit<LoopbackGatewayOptions, 'settings' | 'pods'> & { podPort?: number } = {},
 ): Promise<Harness> {
   const seen: IncomingMessage[] = [];
   const appServer = createServer((req, res) => {
@@ -74,90 +67,19 @@ async function harness(
   appServer.on('connection', () => accepted++);
   await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
   const appPort = options.podPort ?? (appServer.address() as AddressInfo).port;
-  const route: Route = {
-    apiVersion: 'serving.knative.dev/v1',
-    kind: 'Route',
-    metadata: { name: 'hello', namespace: 'ns' },
-    spec: {},
-    status: {
-      url: `http://${HOST}`,
-      address: { url: 'http://hello.ns.svc.cluster.local' },
-      traffic:
-        options.coldCanary === true
-          ? [
-              { revisionName: 'hello-00001', percent: 50, latestRevision: false },
-              { revisionName: 'hello-00002', percent: 50, latestRevision: true },
-            ]
-          : [{ revisionName: 'hello-00001', percent: 100, latestRevision: true }],
-      conditions: [{ type: 'Ready', status: 'True' }],
-    },
-  };
-  const table = RoutingTable.build([route], { clusterDomain: 'cluster.local' });
-  const backend = new RevisionBackend('ns/hello-00001', { ...revisionSettings(undefined), ...settings }, 100);
-  backend.setEndpoints({ ready: [`127.0.0.1:${appPort}`], starting: [], terminating: [] });
-  // The canary: no pod at all, and a short timeout, so that its requests end in 504.
-  const canary = new RevisionBackend(
-    'ns/hello-00002',
-    { ...revisionSettings(undefined), timeoutMs: 300, responseStartTimeoutMs: 300 },
-    1000,
-  );
-  const draining = { value: false };
-  const registry = new Registry();
-  const handler = new ProxyHandler({
-    table: () => table,
-    tagHeaderRouting: () => false,
-    backend: (namespace, revision) =>
-      namespace !== 'ns'
-        ? undefined
-        : revision === 'hello-00001'
-          ? backend
-          : revision === 'hello-00002'
-            ? canary
-            : undefined,
-    reporter: new ConcurrencyReporter(),
-    poke: () => undefined,
-    metrics: new GatewayMetrics(registry, () => []),
-    log: pino({ level: 'silent' }),
-    draining: () => draining.value,
-  });
-  const headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
-  const fallback = createServer({
-    requestTimeout: 0,
-    headersTimeout: headersTimeoutMs,
-    connectionsCheckingInterval: 100,
-  });
-  fallback.on('request', handler.web('external'));
-  const fast = new FastPath({
-    listener: 'external',
-    log: pino({ level: 'silent' }),
-    handler,
-    fallback,
-    draining: () => draining.value,
-    keepAliveTimeoutMs: 75_000,
-    headersTimeoutMs,
-  });
-  await fast.listen(0, '127.0.0.1');
+  const gateway = await loopbackGateway({ ...options, settings, pods: [`127.0.0.1:${appPort}`] });
   const h: Harness = {
-    port: (fast.server.address() as AddressInfo).port,
+    port: gateway.port,
     pod: `127.0.0.1:${String(appPort)}`,
-    fast,
-    backend,
-    handler,
+    fast: gateway.fast,
+    backend: gateway.backend,
+    pipeline: gateway.pipeline,
     appConnections: () => accepted,
     seen,
-    draining,
-    handovers: async () => {
-      const values = (await registry.getSingleMetric('ebb_gateway_handovers_total')?.get())?.values ?? [];
-      return Object.fromEntries(values.map((v) => [String(v.labels.reason), v.value]));
-    },
+    draining: gateway.draining,
+    handovers: () => gateway.byReason('ebb_gateway_handovers_total'),
     close: async () => {
-      fast.close();
-      for (const conn of fast.connections) conn.socket.destroy();
-      fallback.closeAllConnections();
-      fast.destroy();
-      handler.close();
-      backend.close(new Error('test over'));
-      canary.close(new Error('test over'));
+      await gateway.close();
       appServer.closeAllConnections();
       await new Promise<void>((resolve) =>
         appServer.close(() => {
@@ -294,7 +216,7 @@ describe('FastPath', () => {
     expect(headers?.forwarded).toBe(`for=127.0.0.1;host=${HOST};proto=http`);
     expect(headers?.['x-ebb-debug']).toBeUndefined();
     expect(headers?.['knative-serving-tag']).toBeUndefined();
-    expect(h.handler.active).toBe(0);
+    expect(h.pipeline.admission.active).toBe(0);
     expect(await h.handovers()).toEqual({});
   });
 
@@ -392,7 +314,7 @@ describe('FastPath', () => {
     agent.destroy();
     expect(bodies.map((b) => b.length)).toEqual(sizes);
     expect(bodies).toEqual(sizes.map((size, i) => bodyOf(size, i)));
-    expect(h.handler.active).toBe(0);
+    expect(h.pipeline.admission.active).toBe(0);
   });
 
   it('answers HEAD without waiting for a body', async () => {
@@ -435,7 +357,7 @@ describe('FastPath', () => {
     }
     expect(answers).toEqual([200, 200, 200, 200, 200, 200]);
     expect(h.seen).toHaveLength(6);
-    expect(h.handler.active).toBe(0);
+    expect(h.pipeline.admission.active).toBe(0);
   });
 
   it('keeps the split when one revision has no room: its requests wait for it, not go to the other', async () => {
@@ -457,7 +379,7 @@ describe('FastPath', () => {
     // Binomial(200, 0.5): 70..130 holds with probability > 0.9999.
     expect(waited).toBeGreaterThanOrEqual(70);
     expect(waited).toBeLessThanOrEqual(130);
-    expect(h.handler.active).toBe(0);
+    expect(h.pipeline.admission.active).toBe(0);
     expect(await h.handovers()).toEqual({ no_room: waited });
   });
 
@@ -470,7 +392,7 @@ describe('FastPath', () => {
     expect(answer.status).toBe(504);
     expect(answer.body).toContain('timeoutSeconds (0.3 s)');
     expect(answer.headers['x-ebb-gateway']).toBe('refused');
-    expect(h.handler.active).toBe(0);
+    expect(h.pipeline.admission.active).toBe(0);
     // The fast path tried the pod first and gave the request back.
     expect(await h.handovers()).toEqual({ unanswered: 1 });
   });
@@ -490,7 +412,7 @@ describe('FastPath', () => {
     expect(slow.status).toBe(504);
     expect(slow.body).toContain('responseStartTimeoutSeconds (0.2 s)');
     expect([quick.status, quick.body, quick.reused]).toEqual([200, 'quick', true]);
-    expect(h.handler.active).toBe(0);
+    expect(h.pipeline.admission.active).toBe(0);
   });
 
   it('relays large bodies intact to two slow clients at once (the shared read buffer is never reused under a write)', async () => {
@@ -560,7 +482,7 @@ describe('FastPath', () => {
     const answer = await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, () => false);
     expect(answer.closed).toBe(true);
     expect(answer.text.endsWith('\r\n\r\n12345')).toBe(true);
-    expect(h.handler.active).toBe(0);
+    expect(h.pipeline.admission.active).toBe(0);
   });
 
   it('releases the pod when the client goes away mid-response', async () => {
@@ -576,18 +498,18 @@ describe('FastPath', () => {
     });
     await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, (text) => text.includes('first part'));
     await podSocketClosed;
-    await h.handler.idle();
-    expect(h.handler.active).toBe(0);
+    await h.pipeline.admission.idle();
+    expect(h.pipeline.admission.active).toBe(0);
     expect(h.backend.tryReserve()).toBeDefined();
   });
 
   it('ends only the connection on a fault of its own, and keeps serving the others', async () => {
     const h = await harness(hello);
-    const handler = h.handler;
-    const real = handler.reserveNow.bind(handler);
-    handler.reserveNow = (listener, host, tag, socket) => {
+    const pipeline = h.pipeline;
+    const real = pipeline.route.bind(pipeline);
+    pipeline.route = (listener, host, tag) => {
       if (host === 'fault.example.com') throw new Error('injected fault');
-      return real(listener, host, tag, socket);
+      return real(listener, host, tag);
     };
     const broken = await raw(h.port, 'GET / HTTP/1.1\r\nhost: fault.example.com\r\n\r\n', () => false);
     expect(broken).toEqual({ text: '', closed: true });
@@ -595,7 +517,7 @@ describe('FastPath', () => {
     const after = await get(h.port, agent);
     agent.destroy();
     expect([after.status, after.body]).toEqual([200, 'Hello World!\n']);
-    expect(h.handler.active).toBe(0);
+    expect(h.pipeline.admission.active).toBe(0);
   });
 
   it('asks clients to close their connections while draining', async () => {
@@ -607,12 +529,12 @@ describe('FastPath', () => {
     expect(answer.text.endsWith('\r\n\r\nHello World!\n')).toBe(true);
   });
 
-  it('leaves a head that never completes to node:http, which answers 408 after headersTimeout', async () => {
+  it('answers 408 itself to a head that does not complete within headersTimeout', async () => {
     const h = await harness(hello, {}, { headersTimeoutMs: 300 });
     const answer = await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n`, () => false);
     expect(answer.closed).toBe(true);
     expect(answer.text).toMatch(/^HTTP\/1\.1 408 /);
-    expect(await h.handovers()).toEqual({ head: 1 });
+    expect(await h.handovers()).toEqual({});
   });
 
   it('serves a head that arrives in pieces', async () => {

@@ -1,50 +1,58 @@
 // The gateway's fast path: its listening sockets, reading HTTP/1.1 itself. A request that is
-// plain (HTTP/1.1, no body, no upgrade, one Host; see parseFastRequest) and whose revision has a
+// plain (HTTP/1.1, no body, no upgrade, one Host; see readRequestHead) and whose revision has a
 // pod with room right now goes to that pod over a pooled keep-alive connection, and the pod's
 // answer is relayed byte for byte with its own framing. Every other request, and the whole
-// connection from then on, is handed to node:http's server and the ProxyHandler (queueing at
-// zero, bodies, websockets, 404 and 503 answers, llhttp's checks of odd input). node:http's
-// objects, streams and promises were four fifths of the gateway's CPU and allocation per request
-// (docs/benchmarks.md); here a request costs a few strings and one small object.
-import type { Server as HttpServer } from 'node:http';
+// connection from then on, is handed to node:http's server and the node:http path (queueing at
+// zero, bodies, websockets, llhttp's checks of odd input). Routing, admission, timeouts, replays,
+// the header and framing rules and the gateway's own answers are the pipeline's, shared with the
+// node:http path; this module only reads and writes the bytes. node:http's objects, streams and
+// promises were four fifths of the gateway's CPU and allocation per request (docs/benchmarks.md);
+// here a request costs a few strings and one small object.
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from 'pino';
+import type { Ticket } from './admission.ts';
 import { ChunkedScanner } from './chunked-scanner.ts';
 import { splitAddress } from './endpoints.ts';
+import type { TimedExchange } from './exchange-timeouts.ts';
+import { gatewayAnswer } from './gateway-answers.ts';
+import type { Framing } from './hop-by-hop.ts';
 import {
-  gatewayAnswer,
-  parseFastRequest,
   parseResponseHead,
+  readRequestHead,
   upstreamRequestHead,
   type FastRequest,
-  type Framing,
+  type HeadProgress,
 } from './http1-head.ts';
-import type { FastTicket, ProxyHandler } from './proxy-handler.ts';
+import type { Pipeline } from './pipeline.ts';
+import { deliveryOf, isIdempotent, mayResend, podGone } from './replay.ts';
 import type { Listener } from './routing-table.ts';
 
 export interface FastPathOptions {
   listener: Listener;
-  log: Logger;
-  handler: Pick<ProxyHandler, 'reserveNow' | 'finishFast' | 'abandonFast' | 'refusedFast' | 'handedOver'>;
+  pipeline: Pipeline;
   /** node:http's server for this listener. It never listens; it takes over connections. */
   fallback: HttpServer;
-  /** After SIGTERM: every response asks its client to close its connection. */
-  draining: () => boolean;
   /** An idle client connection is closed after this long (node:http's keepAliveTimeout). */
   keepAliveTimeoutMs: number;
-  /** A head that has not arrived in full after this long goes to node:http, which answers 408. */
+  /**
+   * A request head must arrive in full within this long, on this path and node:http's together:
+   * after it the client gets 408.
+   */
   headersTimeoutMs: number;
 }
 
-/** node:http's default maxHeaderSize: a longer head goes to node:http, which answers 431. */
+/** A response head longer than node:http's default maxHeaderSize is refused (502). */
 const MAX_HEAD = 16 * 1024;
 /** Pipelined bytes read ahead of the exchange in flight; beyond this the client is not read. */
 const MAX_READ_AHEAD = 64 * 1024;
 const CRLF2 = Buffer.from('\r\n\r\n');
-/** How often the revisions' timeouts are checked: their granularity. */
-const SWEEP_MS = 50;
 /** A pooled connection idle this long is not reused: Node apps close theirs after 5 s. */
 const POOL_IDLE_MS = 4000;
+/**
+ * A request that may not be sent twice (replay.ts) takes a pooled connection only if it was in use
+ * this recently, so that it seldom meets a connection the pod is closing as idle.
+ */
+const FRESH_IDLE_MS = 1000;
 const MAX_IDLE_PER_POD = 256;
 /** A response head and the body bytes read with it go out as one buffer up to this size. */
 const JOIN_MAX = 16 * 1024;
@@ -66,8 +74,12 @@ const LARGE_READ = 64 * 1024;
 class Upstream {
   readonly socket: Socket;
   readonly dest: string;
-  exchange: Exchange | undefined;
+  exchange: FastExchange | undefined;
   idleSince = 0;
+  /** The connection opened (a write may have reached the pod). */
+  connected = false;
+  /** Taken from the pool for this exchange rather than opened for it. */
+  reused = false;
   private readonly pool: UpstreamPool;
   private buffer = Buffer.allocUnsafe(SMALL_READ);
   private lastRead = 0;
@@ -90,6 +102,9 @@ class Upstream {
           return true;
         },
       },
+    });
+    this.socket.once('connect', () => {
+      this.connected = true;
     });
     this.socket.on('end', () => {
       if (this.exchange !== undefined) this.exchange.onUpstreamEnd();
@@ -135,12 +150,16 @@ class Upstream {
 class UpstreamPool {
   private readonly idle = new Map<string, Upstream[]>();
 
-  take(dest: string, now: number): Upstream {
+  /** The most recently used connection to `dest` idle for less than `maxIdle`, or a new one. */
+  take(dest: string, now: number, maxIdle: number): Upstream {
     const free = this.idle.get(dest);
     while (free !== undefined && free.length > 0) {
       const up = free.pop();
       if (up === undefined) break;
-      if (now - up.idleSince < POOL_IDLE_MS && !up.socket.destroyed) return up;
+      if (now - up.idleSince < maxIdle && !up.socket.destroyed) {
+        up.reused = true;
+        return up;
+      }
       up.socket.destroy();
     }
     return new Upstream(this, dest);
@@ -178,14 +197,14 @@ class UpstreamPool {
 const Phase = { Head: 0, Body: 1, Done: 2 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
 
-/** One request on its way to a pod and its response on the way back. */
-class Exchange {
+/** One request on its way to a pod over the fast path, and its response on the way back. */
+class FastExchange implements TimedExchange {
   readonly conn: Connection;
-  readonly ticket: FastTicket;
+  readonly ticket: Ticket;
   readonly method: string;
-  /** The client's head as it came, to be replayed to node:http if the pod never answers. */
+  /** The client's head as it came, given to node:http if the request may be sent again. */
   readonly raw: Buffer;
-  readonly started: number;
+  readonly sentAt: number;
   up: Upstream;
   lastActivity: number;
   phase: Phase = Phase.Head;
@@ -196,12 +215,14 @@ class Exchange {
   private chunks: ChunkedScanner | undefined;
   private reusable = false;
   private closeClient: boolean;
+  /** Some byte of an answer came from the pod. */
+  private answered = false;
   /** A 1xx went to the client: the request can no longer be handed back unanswered. */
   private interimSent = false;
 
   constructor(
     conn: Connection,
-    ticket: FastTicket,
+    ticket: Ticket,
     request: FastRequest,
     raw: Buffer,
     up: Upstream,
@@ -212,17 +233,22 @@ class Exchange {
     this.method = request.method;
     this.raw = raw;
     this.up = up;
-    this.started = now;
+    this.sentAt = now;
     this.lastActivity = now;
     this.closeClient = request.close;
   }
 
-  get headSent(): boolean {
+  get responseStarted(): boolean {
     return this.phase !== Phase.Head;
+  }
+
+  private get pipeline(): Pipeline {
+    return this.conn.fast.options.pipeline;
   }
 
   onUpstreamData(chunk: Buffer): void {
     this.lastActivity = performance.now();
+    this.answered = true;
     if (this.phase === Phase.Body) {
       this.body(chunk);
       return;
@@ -237,7 +263,7 @@ class Exchange {
         else this.headBuffer = Buffer.from(buffer);
         return;
       }
-      const closeClient = this.closeClient || this.conn.fast.options.draining();
+      const closeClient = this.closeClient || this.pipeline.draining();
       const head = parseResponseHead(buffer.toString('latin1', 0, end), this.method, closeClient);
       if (typeof head === 'string') {
         this.badResponse(head);
@@ -255,7 +281,6 @@ class Exchange {
         continue;
       }
       this.headBuffer = undefined;
-      this.phase = Phase.Body;
       this.status = head.status;
       this.framing = head.framing;
       this.reusable = head.reusable;
@@ -264,11 +289,13 @@ class Exchange {
       else if (head.framing.kind === 'chunked') this.chunks = new ChunkedScanner();
       if (head.framing.kind === 'none' || (head.framing.kind === 'length' && head.framing.length === 0)) {
         if (rest.length > 0) this.reusable = false;
+        this.phase = Phase.Body;
         client.write(head.downstream, 'latin1');
         this.complete();
       } else if (rest.length > 0) {
         this.body(rest, head.downstream);
       } else {
+        this.phase = Phase.Body;
         client.write(head.downstream, 'latin1');
       }
       return;
@@ -277,7 +304,8 @@ class Exchange {
 
   /**
    * Relays a piece of the response body, after `head` when the head and the start of the body
-   * came in one read: a small body then goes out with its head in one buffer and one write.
+   * came in one read: a small body then goes out with its head in one buffer and one write, and a
+   * body that is broken from its first bytes gets the client a 502 instead of a cut-off answer.
    */
   private body(chunk: Buffer, head?: string): void {
     const client = this.conn.socket;
@@ -299,8 +327,9 @@ class Exchange {
         let end: number;
         try {
           end = this.chunks?.scan(chunk) ?? -1;
-        } catch {
-          this.cutOff();
+        } catch (error) {
+          if (head === undefined) this.cutOff();
+          else this.badResponse(`a malformed chunked body: ${(error as Error).message}`);
           return;
         }
         if (end >= 0) {
@@ -316,6 +345,7 @@ class Exchange {
       case 'none':
         break;
     }
+    this.phase = Phase.Body;
     let room: boolean;
     if (head === undefined) {
       room = client.write(data);
@@ -346,36 +376,46 @@ class Exchange {
 
   onUpstreamError(code: string): void {
     if (this.phase === Phase.Done) return;
-    if (this.phase === Phase.Head) {
-      if (this.interimSent || this.conn.ended) {
-        this.badResponse(`the connection ended before the response (${code})`);
-        return;
-      }
-      // Nothing has reached the client: node:http serves the request again, on another pod if
-      // this one is gone, as it does for its own connection errors.
-      this.detach(false);
-      this.conn.fast.options.handler.abandonFast(this.ticket, code, this.conn.socket);
-      this.conn.replay(this.raw);
+    if (this.phase === Phase.Body) {
+      this.cutOff();
       return;
     }
-    this.cutOff();
+    if (podGone(code)) this.ticket.backend.setAside(this.up.dest);
+    const attempts = this.ticket.attempts;
+    const delivery = deliveryOf(this.up.connected, this.up.reused, this.answered, code);
+    if (this.interimSent || this.conn.ended || !mayResend(this.method, delivery, attempts)) {
+      const unsafe = delivery !== 'unsent' && !isIdempotent(this.method);
+      this.badResponse(
+        `the pod closed the connection without answering (${code})` +
+          (unsafe ? `; a ${this.method} request is not sent twice` : ''),
+      );
+      return;
+    }
+    // node:http serves the request again, on another pod if this one is gone, as the same
+    // request: same revision, its attempts counted.
+    this.detach(false);
+    const pipeline = this.pipeline;
+    pipeline.metrics.handover('unanswered');
+    pipeline.admission.abandon(this.ticket);
+    pipeline.leave(this.conn.socket, { routed: this.ticket, attempts });
+    this.conn.replay(this.raw);
   }
 
   private complete(): void {
     const up = this.detach(this.reusable);
     if (up !== undefined) this.conn.fast.pool.put(up, performance.now());
-    this.conn.fast.options.handler.finishFast(this.ticket, this.status);
+    this.pipeline.admission.finish(this.ticket, this.status);
     this.conn.exchangeDone(this.closeClient);
   }
 
-  /** The revision's timeouts (fast-path.ts checks them every SWEEP_MS). */
+  /** A timeout (the pipeline's sweep calls this). */
   timeout(why: string): void {
-    this.conn.fast.options.handler.refusedFast('timeout');
+    this.pipeline.metrics.refusedRequest('timeout');
     this.refuse(504, why);
   }
 
   private badResponse(why: string): void {
-    this.conn.fast.options.handler.refusedFast('upstream_error');
+    this.pipeline.metrics.refusedRequest('upstream_error');
     this.refuse(502, `revision ${this.ticket.key}: error reaching the pod (${why})`);
   }
 
@@ -387,9 +427,9 @@ class Exchange {
       return;
     }
     this.detach(false);
-    const close = this.closeClient || this.conn.fast.options.draining();
+    const close = this.closeClient || this.pipeline.draining();
     this.conn.socket.write(gatewayAnswer(code, why, close), 'latin1');
-    this.conn.fast.options.handler.finishFast(this.ticket, code);
+    this.pipeline.admission.finish(this.ticket, code);
     this.conn.exchangeDone(close);
   }
 
@@ -397,7 +437,7 @@ class Exchange {
   private cutOff(): void {
     if (this.phase === Phase.Done) return;
     this.detach(false);
-    this.conn.fast.options.handler.finishFast(this.ticket, this.status);
+    this.pipeline.admission.finish(this.ticket, this.status);
     this.conn.socket.destroy();
   }
 
@@ -406,13 +446,13 @@ class Exchange {
     if (this.phase === Phase.Done) return;
     const status = this.phase === Phase.Body ? this.status : CLIENT_CLOSED;
     this.detach(false);
-    this.conn.fast.options.handler.finishFast(this.ticket, status);
+    this.pipeline.admission.finish(this.ticket, status);
   }
 
   /** Ends the exchange's hold on the pod connection: returned when it may be reused, destroyed otherwise. */
   private detach(reusable: boolean): Upstream | undefined {
     this.phase = Phase.Done;
-    this.conn.fast.exchanges.delete(this);
+    this.pipeline.timeouts.delete(this);
     const up = this.up;
     up.exchange = undefined;
     if (up.socket.isPaused()) up.socket.resume();
@@ -426,14 +466,19 @@ class Exchange {
 class Connection {
   readonly fast: FastPath;
   readonly socket: Socket;
-  exchange: Exchange | undefined;
+  exchange: FastExchange | undefined;
   private pending: Buffer | undefined;
+  /** How far the head at the front of `pending` has been checked. */
+  private readonly progress: HeadProgress = { line: 0, checked: 0 };
+  /** When the first byte of the head at the front of `pending` came; 0 when none is pending. */
+  private headSince = 0;
   /** The client shut down its sending side. */
   ended = false;
   private handedOff = false;
   private headTimer: NodeJS.Timeout | undefined;
   private readonly onData = (chunk: Buffer): void => {
     this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.headSince === 0) this.headSince = performance.now();
     try {
       if (this.exchange === undefined) this.serveNext();
       else if (this.pending.length > MAX_READ_AHEAD) this.socket.pause();
@@ -495,7 +540,7 @@ class Connection {
    * close) and the gateway goes on serving the others.
    */
   broke(error: unknown): void {
-    this.fast.options.log.error(
+    this.fast.options.pipeline.log.error(
       { err: error, client: this.socket.remoteAddress, revision: this.exchange?.ticket.key },
       'fast path: connection closed after an internal error',
     );
@@ -506,43 +551,48 @@ class Connection {
   serveNext(): void {
     const pending = this.pending;
     if (pending === undefined || this.handedOff) return;
-    const end = pending.indexOf(CRLF2);
-    const handler = this.fast.options.handler;
-    if (end < 0) {
-      if (pending.length > MAX_HEAD) {
-        handler.handedOver('head');
-        this.handOff();
-      } else {
-        this.armHeadTimer();
-      }
+    const read = readRequestHead(pending, this.progress);
+    const { pipeline, listener } = this.fast.options;
+    if (read.kind === 'partial') {
+      this.armHeadTimer();
+      return;
+    }
+    if (read.kind === 'decline') {
+      pipeline.metrics.handover(read.reason);
+      this.handOff();
+      return;
+    }
+    const { request, end } = read;
+    const routed = pipeline.route(listener, request.host, request.tag);
+    if (!routed.ok) {
+      // node:http answers it, with the same refusal: one place writes the gateway's answers.
+      pipeline.metrics.handover('route');
+      this.handOff();
+      return;
+    }
+    const ticket = pipeline.admission.start(routed);
+    if (!pipeline.admission.tryReserve(ticket)) {
+      pipeline.metrics.handover('no_room');
+      pipeline.admission.abandon(ticket);
+      pipeline.leave(this.socket, { routed, attempts: 0 });
+      this.handOff();
       return;
     }
     this.clearHeadTimer();
-    if (end > MAX_HEAD) {
-      handler.handedOver('head');
-      this.handOff();
-      return;
-    }
-    const request = parseFastRequest(pending.toString('latin1', 0, end));
-    if (request === undefined) {
-      handler.handedOver('request');
-      this.handOff();
-      return;
-    }
-    // Undefined when the route or a pod's room is missing (counted by the handler, which knows which).
-    const ticket = handler.reserveNow(this.fast.options.listener, request.host, request.tag, this.socket);
-    if (ticket === undefined) {
-      this.handOff();
-      return;
-    }
-    const raw = pending.subarray(0, end + 4);
-    this.pending = end + 4 === pending.length ? undefined : pending.subarray(end + 4);
+    const raw = pending.subarray(0, end);
+    this.pending = end === pending.length ? undefined : pending.subarray(end);
+    this.progress.line = 0;
+    this.progress.checked = 0;
+    this.headSince = this.pending === undefined ? 0 : performance.now();
     const now = performance.now();
-    const up = this.fast.pool.take(ticket.reservation.tracker.dest, now);
-    const exchange = new Exchange(this, ticket, request, raw, up, now);
+    const dest = ticket.reservation?.tracker.dest ?? '';
+    const maxIdle = isIdempotent(request.method) ? POOL_IDLE_MS : FRESH_IDLE_MS;
+    const up = this.fast.pool.take(dest, now, maxIdle);
+    const exchange = new FastExchange(this, ticket, request, raw, up, now);
+    ticket.attempts++;
     up.exchange = exchange;
     this.exchange = exchange;
-    this.fast.exchanges.add(exchange);
+    pipeline.timeouts.add(exchange);
     up.socket.write(upstreamRequestHead(request, this.socket.remoteAddress), 'latin1');
   }
 
@@ -556,16 +606,18 @@ class Connection {
     if (this.pending !== undefined) this.serveNext();
   }
 
-  /** The pod never answered: node:http gets the request again, and the connection with it. */
+  /** The request goes to node:http again, and the connection with it. */
   replay(raw: Buffer): void {
     this.exchange = undefined;
     this.pending = this.pending === undefined ? raw : Buffer.concat([raw, this.pending]);
+    this.headSince = 0;
     this.handOff();
   }
 
   /**
    * node:http takes the connection over, with what has been read and not served put back in
-   * front of the socket's stream. A connection never comes back to the fast path.
+   * front of the socket's stream. A connection never comes back to the fast path. A head still
+   * arriving keeps what is left of its time: node:http's own headersTimeout would start anew.
    */
   private handOff(): void {
     this.handedOff = true;
@@ -580,6 +632,9 @@ class Connection {
     for (const [event, listener] of this.listeners()) socket.off(event, listener);
     socket.setTimeout(0);
     socket.pause();
+    if (this.headSince !== 0) {
+      this.fast.watchHead(socket, this.fast.options.headersTimeoutMs - (performance.now() - this.headSince));
+    }
     if (this.pending !== undefined) socket.unshift(this.pending);
     this.pending = undefined;
     this.fast.options.fallback.emit('connection', socket);
@@ -588,11 +643,11 @@ class Connection {
 
   private armHeadTimer(): void {
     if (this.headTimer !== undefined) return;
+    const left = this.fast.options.headersTimeoutMs - (performance.now() - this.headSince);
     this.headTimer = setTimeout(() => {
       this.headTimer = undefined;
-      this.fast.options.handler.handedOver('head');
-      this.handOff();
-    }, this.fast.options.headersTimeoutMs);
+      this.fast.headTimedOut(this.socket);
+    }, left);
   }
 
   private clearHeadTimer(): void {
@@ -607,8 +662,8 @@ export class FastPath {
   readonly server: Server;
   readonly pool = new UpstreamPool();
   readonly connections = new Set<Connection>();
-  readonly exchanges = new Set<Exchange>();
-  private readonly sweeper: NodeJS.Timeout;
+  /** Connections handed to node:http with a head still arriving, and the timer on what is left of its time. */
+  private readonly headWatch = new Map<Socket, NodeJS.Timeout>();
 
   constructor(options: FastPathOptions) {
     this.options = options;
@@ -616,13 +671,20 @@ export class FastPath {
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       this.connections.add(new Connection(this, socket));
     });
+    const fallback = options.fallback;
     // node:http checks headersTimeout on the connections it holds only once it has seen
     // 'listening'; it never listens itself here, so it is told.
-    options.fallback.emit('listening');
-    this.sweeper = setInterval(() => {
-      this.sweep();
-    }, SWEEP_MS);
-    this.sweeper.unref();
+    fallback.emit('listening');
+    // A head that node:http read in full (or refused) is no longer the fast path's to time.
+    const headDone = (req: IncomingMessage): void => {
+      this.headSeen(req.socket);
+    };
+    fallback.prependListener('request', headDone);
+    fallback.prependListener('upgrade', headDone);
+    fallback.prependListener('connect', headDone);
+    fallback.prependListener('clientError', (_error: Error, socket: Socket) => {
+      this.headSeen(socket);
+    });
   }
 
   listen(port: number, host?: string): Promise<void> {
@@ -646,31 +708,48 @@ export class FastPath {
     this.options.fallback.closeIdleConnections();
   }
 
-  /** After close(): the pods' pooled connections and the timeout sweep. */
+  /** After close(): the pods' pooled connections and the head timers. */
   destroy(): void {
-    clearInterval(this.sweeper);
+    for (const timer of this.headWatch.values()) clearTimeout(timer);
+    this.headWatch.clear();
     this.pool.destroy();
     this.options.fallback.close();
   }
 
-  private sweep(): void {
-    if (this.exchanges.size === 0) return;
-    const now = performance.now();
-    for (const ex of this.exchanges) {
-      const settings = ex.ticket.backend.settings;
-      if (now - ex.started > settings.timeoutMs) {
-        ex.timeout(
-          `revision ${ex.ticket.key} did not answer within timeoutSeconds (${settings.timeoutMs / 1000} s)`,
-        );
-      } else if (!ex.headSent && now - ex.started > settings.responseStartTimeoutMs) {
-        ex.timeout(
-          `revision ${ex.ticket.key} did not start its response within responseStartTimeoutSeconds (${settings.responseStartTimeoutMs / 1000} s)`,
-        );
-      } else if (settings.idleTimeoutMs > 0 && now - ex.lastActivity > settings.idleTimeoutMs) {
-        ex.timeout(
-          `revision ${ex.ticket.key} sent nothing for idleTimeoutSeconds (${settings.idleTimeoutMs / 1000} s)`,
-        );
-      }
-    }
+  /** The head on `socket` did not arrive in full within headersTimeoutMs (RFC 9110 §15.5.9). */
+  headTimedOut(socket: Socket): void {
+    this.headWatch.delete(socket);
+    if (socket.destroyed) return;
+    this.options.pipeline.metrics.refusedRequest('timeout');
+    socket.end(
+      gatewayAnswer(
+        408,
+        `the request head did not arrive within ${this.options.headersTimeoutMs / 1000} s`,
+        true,
+      ),
+      'latin1',
+    );
+    socket.destroySoon();
+  }
+
+  /** node:http has `socket` now, with a head that must still arrive within `ms`. */
+  watchHead(socket: Socket, ms: number): void {
+    const timer = setTimeout(
+      () => {
+        this.headTimedOut(socket);
+      },
+      Math.max(0, ms),
+    );
+    this.headWatch.set(socket, timer);
+    socket.once('close', () => {
+      this.headSeen(socket);
+    });
+  }
+
+  private headSeen(socket: Socket): void {
+    const timer = this.headWatch.get(socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.headWatch.delete(socket);
   }
 }

@@ -128,6 +128,7 @@ describe('forward', () => {
         agent,
         headers: req.headers,
         onRequest: () => undefined,
+        onActivity: () => undefined,
         onResponse: (answer) => {
           answer.on('data', (chunk: Buffer) => {
             fromPod += chunk.length;

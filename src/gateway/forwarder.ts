@@ -1,8 +1,11 @@
-// The gateway's warm path: one HTTP request sent on to a pod over node:http with a keep-alive
-// Agent, both bodies streamed. Hop-by-hop headers (RFC 9110 §7.6.1) stay on their own connection:
-// the client's Connection, Keep-Alive or TE never reach the pod (a client's `Connection: close`
-// would otherwise close the pooled connection to it), and the pod's never reach the client.
-// Websocket upgrades do not come here; the proxy handler tunnels them.
+// The node:http path's exchange with a pod: one HTTP request sent on over node:http with a
+// keep-alive Agent, both bodies streamed, and the pod's answer relayed through node:http's
+// response. The rules are hop-by-hop.ts's, the same the fast path applies to raw heads: hop-by-hop
+// fields and those Connection names stay on their own connection (a client's `Connection: close`
+// would otherwise close the pooled connection to the pod), the framing fields are never dropped
+// for being named, and a response's transfer codings other than chunked reach the client. 1xx
+// answers are relayed; a 101 that was not asked for is an error. Websocket upgrades do not come
+// here; node-http-path.ts tunnels them.
 import {
   request,
   type Agent,
@@ -12,62 +15,63 @@ import {
   type OutgoingHttpHeaders,
   type ServerResponse,
 } from 'node:http';
+import type { Socket } from 'node:net';
 import type { HeaderRecord } from './forward-headers.ts';
+import { isHopField, listedFields, transferCodings } from './hop-by-hop.ts';
+import { deliveryOf, type Delivery } from './replay.ts';
 
-/** Hop-by-hop headers; Transfer-Encoding is handled apart (it frames the body being relayed). */
-export const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'upgrade',
-]);
-
-/** The header names a Connection header lists: hop-by-hop for this message too. */
-export function connectionTokens(value: string | string[] | undefined): Set<string> {
-  const tokens = new Set<string>();
-  for (const part of (Array.isArray(value) ? value.join(',') : (value ?? '')).split(',')) {
-    const token = part.trim().toLowerCase();
-    if (token !== '') tokens.add(token);
-  }
-  return tokens;
-}
-
-/**
- * The headers to send to the pod: `headers` without hop-by-hop ones. Transfer-Encoding stays, so
- * that a chunked request body is sent on chunked whatever its method.
- */
+/** The request fields to send to the pod: `headers` without this hop's. Transfer-Encoding stays. */
 export function upstreamHeaders(headers: Readonly<HeaderRecord>): OutgoingHttpHeaders {
-  const listed = connectionTokens(headers.connection);
+  const listed = listedFields(headers.connection);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
+    if (value === undefined || isHopField(name, listed)) continue;
     out[name] = value;
   }
   return out;
 }
 
+/** For a websocket upgrade: the fields upstreamHeaders keeps, and the upgrade asked for. */
+export function upgradeRequestHeaders(headers: Readonly<HeaderRecord>): OutgoingHttpHeaders {
+  const out = upstreamHeaders(headers);
+  out.connection = 'upgrade';
+  const upgrade = headers.upgrade;
+  if (upgrade !== undefined) out.upgrade = typeof upgrade === 'string' ? upgrade : upgrade.join(', ');
+  return out;
+}
+
 /**
- * The headers to answer the client with: the pod's without hop-by-hop ones and without
- * Transfer-Encoding (node:http frames the relayed body itself), plus `Connection: close` when the
- * client's connection should end after this response.
+ * The pod's response fields for the client: without this hop's, plus `Connection: close` when the
+ * client's connection should end after this response. node:http frames the body again, so a
+ * Transfer-Encoding of chunked alone is left to it; one with other codings goes on as it came.
  */
 export function downstreamHeaders(
   headers: Readonly<IncomingHttpHeaders>,
   close: boolean,
 ): OutgoingHttpHeaders {
-  const listed = connectionTokens(headers.connection);
+  const listed = listedFields(headers.connection);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || name === 'transfer-encoding')
-      continue;
+    if (value === undefined || isHopField(name, listed)) continue;
+    if (name === 'transfer-encoding' && transferCodings(value).every((c) => c === 'chunked')) continue;
     out[name] = value;
   }
   if (close) out.connection = 'close';
   return out;
+}
+
+/** For a 101 to a websocket upgrade: the pod's fields without this hop's, and the upgrade it accepted. */
+export function upgradeResponseHeaders(headers: Readonly<IncomingHttpHeaders>): IncomingHttpHeaders {
+  const out = downstreamHeaders(headers, false) as IncomingHttpHeaders;
+  out.connection = 'Upgrade';
+  if (headers.upgrade !== undefined) out.upgrade = headers.upgrade;
+  return out;
+}
+
+/** A body that runs until the pod closes: Transfer-Encoding whose last coding is not chunked. */
+function closeDelimited(headers: Readonly<IncomingHttpHeaders>): boolean {
+  const te = headers['transfer-encoding'];
+  return te !== undefined && transferCodings(te).at(-1) !== 'chunked';
 }
 
 /**
@@ -90,8 +94,20 @@ export interface ForwardOptions {
   onRequest: (upstream: ClientRequest) => void;
   /** The pod's response has started; return true to ask the client to close its connection. */
   onResponse: (upstream: IncomingMessage) => boolean;
-  /** The pod could not be reached, or the exchange broke (before or after the response started). */
-  onError: (error: Error) => void;
+  /** Bytes went by, either way. */
+  onActivity: () => void;
+  /**
+   * The pod could not be reached, or the exchange broke (before or after the response started),
+   * with how far the request got.
+   */
+  onError: (error: NodeJS.ErrnoException, delivery: Delivery) => void;
+}
+
+class UnsolicitedUpgrade extends Error {
+  readonly code = 'EUNSOLICITED101';
+  constructor() {
+    super('101 Switching Protocols to a request that did not ask to upgrade');
+  }
 }
 
 /** Sends `req` on to the pod and streams the pod's answer into `res`. */
@@ -105,33 +121,43 @@ export function forward(req: IncomingMessage, res: ServerResponse, options: Forw
     agent: options.agent,
   });
   let failed = false;
-  const fail = (error: Error): void => {
+  let connected = false;
+  let answered = false;
+  const fail = (error: NodeJS.ErrnoException): void => {
     if (failed) return;
     failed = true;
-    options.onError(error);
+    options.onError(error, deliveryOf(connected, upstream.reusedSocket, answered, error.code ?? ''));
   };
   options.onRequest(upstream);
+  upstream.on('socket', (socket: Socket) => {
+    if (!socket.connecting) connected = true;
+    else
+      socket.once('connect', () => {
+        connected = true;
+      });
+  });
   upstream.on('error', fail);
+  upstream.on('information', (info) => {
+    answered = true;
+    options.onActivity();
+    relayInterim(res, info.statusCode, info.headers);
+  });
+  upstream.on('upgrade', (_answer: IncomingMessage, socket: Socket) => {
+    answered = true;
+    socket.destroy();
+    fail(new UnsolicitedUpgrade());
+  });
   upstream.on('response', (answer) => {
-    const close = options.onResponse(answer);
-    if (res.destroyed || res.headersSent) {
-      answer.destroy();
-      return;
-    }
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, downstreamHeaders(answer.headers, close));
-    // A break on either side destroys both: a client that went away frees nothing for reuse, and
-    // a pod that broke off mid-body leaves the client a cut-off response, as it must. The body is
-    // relayed by four listeners with backpressure: stream.pipeline allocates an AbortController and
-    // a DOMException per call (5 % of the gateway's CPU in a profile), and pipe() a dozen closures.
-    answer.on('error', () => res.destroy());
-    res.once('close', () => {
-      if (!answer.complete) answer.destroy();
+    answered = true;
+    // The head goes to the client once llhttp is done with the bytes that brought it: a body
+    // broken from its first bytes then fails the exchange (502) before the client sees a 200.
+    queueMicrotask(() => {
+      if (failed || res.destroyed || res.headersSent) {
+        answer.destroy();
+        return;
+      }
+      relayResponse(res, answer, options);
     });
-    answer.on('data', (chunk: Buffer) => {
-      if (!res.write(chunk)) answer.pause();
-    });
-    res.on('drain', () => answer.resume());
-    answer.once('end', () => res.end());
   });
   // A client that goes away mid-request ends the exchange with the pod too.
   res.once('close', () => {
@@ -139,8 +165,50 @@ export function forward(req: IncomingMessage, res: ServerResponse, options: Forw
   });
   // Most requests have no body: end the pod's request at once rather than through a pipe, whose
   // listeners and ticks were a tenth of what the gateway allocated per request.
-  if (hasBody(req)) req.pipe(upstream);
-  else upstream.end();
+  if (hasBody(req)) {
+    req.on('data', options.onActivity);
+    req.pipe(upstream);
+  } else {
+    upstream.end();
+  }
+}
+
+function relayResponse(res: ServerResponse, answer: IncomingMessage, options: ForwardOptions): void {
+  const runsToClose = closeDelimited(answer.headers);
+  const close = options.onResponse(answer) || runsToClose;
+  res.writeHead(answer.statusCode ?? 502, answer.statusMessage, downstreamHeaders(answer.headers, close));
+  // Codings that end with the pod's close: node:http would chunk the body, as the field names
+  // chunked; it goes on as it came instead, and the connection closes after it.
+  if (runsToClose) res.chunkedEncoding = false;
+  // A break on either side destroys both: a client that went away frees nothing for reuse, and
+  // a pod that broke off mid-body leaves the client a cut-off response, as it must. The body is
+  // relayed by four listeners with backpressure: stream.pipeline allocates an AbortController and
+  // a DOMException per call (5 % of the gateway's CPU in a profile), and pipe() a dozen closures.
+  answer.on('error', () => res.destroy());
+  res.once('close', () => {
+    if (!answer.complete) answer.destroy();
+  });
+  answer.on('data', (chunk: Buffer) => {
+    options.onActivity();
+    if (!res.write(chunk)) answer.pause();
+  });
+  res.on('drain', () => answer.resume());
+  answer.once('end', () => res.end());
+}
+
+/**
+ * A 1xx from the pod, relayed before the final answer (RFC 9110 §15.2): 103 Early Hints with its
+ * fields, 102 Processing. 100 Continue is node:http's own to send, when the client expects it.
+ */
+function relayInterim(res: ServerResponse, status: number, headers: IncomingHttpHeaders): void {
+  if (res.headersSent || res.destroyed || res.req.httpVersionMinor === 0) return;
+  if (status === 103) {
+    const hints: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) hints[name] = value;
+    if (hints.link !== undefined) res.writeEarlyHints(hints);
+  } else if (status === 102) {
+    res.writeProcessing();
+  }
 }
 
 /** Whether a request carries a body (RFC 9112 §6.3: only Content-Length or Transfer-Encoding say so). */

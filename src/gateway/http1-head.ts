@@ -3,9 +3,11 @@
 // the plain shape of RFC 9112 (CRLF line ends, token names, no obs-fold, no whitespace before the
 // colon); anything else is left to node:http by the caller, so that odd input meets one parser,
 // llhttp, and never two that might disagree about where a message ends. Pure: no I/O.
-import { STATUS_CODES } from 'node:http';
+import { METHODS } from 'node:http';
 import { forwardedElement, INTERNAL_HEADERS, isInternalHeader, plainIP } from './forward-headers.ts';
-import { HOP_BY_HOP } from './forwarder.ts';
+import { HOP_BY_HOP, listedFields, responseFraming, type Framing } from './hop-by-hop.ts';
+
+export type { Framing } from './hop-by-hop.ts';
 
 /** A request the fast path can serve on its own: HTTP/1.1, no body, no upgrade, one Host. */
 export interface FastRequest {
@@ -54,11 +56,10 @@ const VALUE_END = 3;
 const LINE_END = 4;
 const PER_FIELD = 5;
 let offsets = new Int32Array(PER_FIELD * 64);
-/** Per field: DROP, KEEP, or KEEP_LENGTH (a Content-Length, dropped when Transfer-Encoding frames the body). */
+/** Per field: DROP or KEEP. */
 let verdicts = new Uint8Array(64);
 const DROP = 0;
 const KEEP = 1;
-const KEEP_LENGTH = 2;
 
 function room(count: number): void {
   if (count < verdicts.length) return;
@@ -143,23 +144,17 @@ function valueOf(head: string, field: number): string {
 
 /**
  * `head`'s lines from `runStart` to `runEnd` (the first line's, or -1 for none), then the fields
- * whose verdict is not DROP (nor KEEP_LENGTH when `dropLength`), each ended by CRLF. A line already
+ * whose verdict is not DROP, each ended by CRLF. A line already
  * in the form `Name: value` goes on as it came, as part of one slice with its kept neighbours;
  * another has its whitespace made so.
  */
-function keptLines(
-  head: string,
-  count: number,
-  runStart: number,
-  runEnd: number,
-  dropLength: boolean,
-): string {
+function keptLines(head: string, count: number, runStart: number, runEnd: number): string {
   let out = '';
   let run = runStart;
   let end = runEnd;
   for (let i = 0; i < count; i++) {
     const verdict = verdicts[i];
-    if (verdict === DROP || (dropLength && verdict === KEEP_LENGTH)) {
+    if (verdict === DROP) {
       if (run >= 0) out += `${head.slice(run, end)}\r\n`;
       run = -1;
       continue;
@@ -203,13 +198,20 @@ function nonBlank(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-/** The end of the method in a request line `METHOD /target HTTP/1.1`, or -1 for any other shape. */
+/** The methods llhttp parses in a request (node:http's METHODS), as they must be written: uppercase. */
+const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
+
+/**
+ * The end of the method in a request line `METHOD /target HTTP/1.1`, or -1 for any other shape. The
+ * method must be one llhttp knows: it refuses any other, so the fast path must not serve it.
+ */
 function requestLine(first: string): number {
   const n = first.length;
   let i = 0;
   while (i < n && NAME_BYTE[first.charCodeAt(i)] === 1) i++;
   const methodEnd = i;
   if (methodEnd === 0 || first.charCodeAt(i) !== 0x20 || first.charCodeAt(i + 1) !== 0x2f) return -1;
+  if (!KNOWN_METHODS.has(first.slice(0, methodEnd))) return -1;
   i += 2;
   for (; i < n; i++) {
     const c = first.charCodeAt(i);
@@ -311,10 +313,82 @@ export function parseFastRequest(head: string): FastRequest | undefined {
     host,
     tag,
     close,
-    kept: keptLines(head, count, 0, first.length, false),
+    kept: keptLines(head, count, 0, first.length),
     forwardedFor: nonBlank(forwardedFor),
     forwarded: nonBlank(forwarded),
   };
+}
+
+/** node:http's default maxHeaderSize: a longer head is left to llhttp, which refuses it with 431. */
+export const MAX_HEAD = 16 * 1024;
+const CRLF2 = Buffer.from('\r\n\r\n');
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * How far readRequestHead has checked a head still arriving, so that each byte is looked at once
+ * however the head is split: `line` is where the line being read starts, `checked` the first byte
+ * not yet looked at. Both start at 0 for a new head.
+ */
+export interface HeadProgress {
+  line: number;
+  checked: number;
+}
+
+/** What the fast path makes of the bytes a client has sent so far; it acts on none before `request`. */
+export type HeadRead =
+  /** No whole head yet, and nothing in it that a plain head cannot have. */
+  | { kind: 'partial' }
+  /**
+   * Not for the fast path: node:http reads these bytes, and llhttp serves or refuses them.
+   * `head`: a head over MAX_HEAD; `request`: anything else.
+   */
+  | { kind: 'decline'; reason: 'head' | 'request' }
+  /** A plain request, whose head ends at `end` (just past its blank line). */
+  | { kind: 'request'; request: FastRequest; end: number };
+
+const PARTIAL: HeadRead = { kind: 'partial' };
+const DECLINE: HeadRead = { kind: 'decline', reason: 'request' };
+const TOO_LARGE: HeadRead = { kind: 'decline', reason: 'head' };
+
+/**
+ * Reads the request at the start of `pending`. A head that cannot be plain is declined as soon as
+ * a byte shows it, not when its blank line comes: a bare LF or CR, a control character, an unknown
+ * method, or a whole line outside the plain form. llhttp refuses such a head at once, and the fast
+ * path must not hold it meanwhile. `progress` is updated while the head is partial.
+ */
+export function readRequestHead(pending: Buffer, progress: HeadProgress): HeadRead {
+  const end = pending.indexOf(CRLF2, Math.max(0, progress.line - 2));
+  if (end >= 0) {
+    if (end + 4 > MAX_HEAD) return TOO_LARGE;
+    const request = parseFastRequest(pending.toString('latin1', 0, end));
+    return request === undefined ? DECLINE : { kind: 'request', request, end: end + 4 };
+  }
+  if (pending.length > MAX_HEAD) return TOO_LARGE;
+  const n = pending.length;
+  for (let i = progress.checked; i < n; i++) {
+    const c = pending[i] ?? 0;
+    if (c === LF) {
+      if (i === 0 || pending[i - 1] !== CR) return DECLINE;
+      const line = pending.toString('latin1', progress.line, i - 1);
+      if (progress.line === 0 ? requestLine(line) < 0 : scanFields(line, 0) !== 1) return DECLINE;
+      progress.line = i + 1;
+    } else if (c === CR) {
+      if (i + 1 < n && pending[i + 1] !== LF) return DECLINE;
+    } else if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
+      return DECLINE;
+    } else if (c === 0x20 && progress.line === 0 && !knownMethodBefore(pending, i)) {
+      return DECLINE;
+    }
+  }
+  progress.checked = n;
+  return PARTIAL;
+}
+
+/** At the first space of a request line: whether the bytes before it are a method llhttp knows. */
+function knownMethodBefore(pending: Buffer, space: number): boolean {
+  if (pending.indexOf(0x20) !== space) return true;
+  return KNOWN_METHODS.has(pending.toString('latin1', 0, space));
 }
 
 /**
@@ -334,14 +408,6 @@ export function upstreamRequestHead(request: FastRequest, clientIP: string | und
   head += `forwarded: ${forwarded === undefined ? element : `${forwarded}, ${element}`}\r\n\r\n`;
   return head;
 }
-
-/** How the pod's response body ends (RFC 9112 §6.3). */
-export type Framing =
-  | { kind: 'none' }
-  | { kind: 'length'; length: number }
-  | { kind: 'chunked' }
-  /** Until the pod closes the connection: the client's connection closes after it too. */
-  | { kind: 'close' };
 
 export interface ResponseHead {
   status: number;
@@ -374,9 +440,8 @@ export function parseResponseHead(head: string, method: string, closeClient: boo
   /** Names the Connection header lists besides the hop-by-hop ones, which go anyway. */
   let listed: Set<string> | undefined;
   let closeListed = false;
-  let length: string | undefined;
-  let chunked = false;
-  let encoded = false;
+  const lengths: string[] = [];
+  let encoding: string | undefined;
   for (let i = 0; i < count; i++) {
     const lower = nameIfWanted(head, i, RESPONSE_NAMES, false);
     verdicts[i] = KEEP;
@@ -384,47 +449,35 @@ export function parseResponseHead(head: string, method: string, closeClient: boo
       case '':
         break;
       case 'connection':
-        for (const t of connectionList(valueOf(head, i))) {
-          if (t === '') continue;
+        for (const t of listedFields(valueOf(head, i))) {
           if (t === 'close') closeListed = true;
           if (!HOP_BY_HOP.has(t)) (listed ??= new Set()).add(t);
         }
         verdicts[i] = DROP;
         break;
-      case 'content-length': {
-        const value = valueOf(head, i);
-        if (!digits(value) || (length !== undefined && length !== value))
-          return `an invalid Content-Length ${JSON.stringify(value)}`;
-        length = value;
-        verdicts[i] = KEEP_LENGTH;
+      case 'content-length':
+        lengths.push(valueOf(head, i));
         break;
-      }
       case 'transfer-encoding':
-        encoded = true;
-        // The last coding applied decides (RFC 9112 §6.3): chunked, or the body runs to the close.
-        chunked = valueOf(head, i).split(',').at(-1)?.trim().toLowerCase() === 'chunked';
+        encoding = joinValue(encoding, valueOf(head, i));
         break;
       default:
         if (HOP_BY_HOP.has(lower)) verdicts[i] = DROP;
     }
   }
+  const framing = responseFraming(method, status, lengths, encoding);
+  if (typeof framing === 'string') return framing;
   // Fields the Connection header names are this hop's only (it can name any, on any line).
   if (listed !== undefined)
     for (let i = 0; i < count; i++)
       if (verdicts[i] !== DROP && listed.has(lowerName(head, i))) verdicts[i] = DROP;
-  let framing: Framing;
-  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) framing = { kind: 'none' };
-  else if (encoded) framing = chunked ? { kind: 'chunked' } : { kind: 'close' };
-  else if (length !== undefined) framing = { kind: 'length', length: Number(length) };
-  else framing = { kind: 'close' };
   const interim = status < 200;
   const close = !interim && (closeClient || framing.kind === 'close');
   // The status line goes on as it came when it is already `HTTP/1.1 NNN reason`.
   const asItCame = !http10 && first.length > 12;
-  // With both, Transfer-Encoding decides the framing and Content-Length must not go on.
   let downstream = asItCame
-    ? keptLines(head, count, 0, first.length, encoded)
-    : `HTTP/1.1 ${String(status)} ${first.slice(13)}\r\n${keptLines(head, count, -1, -1, encoded)}`;
+    ? keptLines(head, count, 0, first.length)
+    : `HTTP/1.1 ${String(status)} ${first.slice(13)}\r\n${keptLines(head, count, -1, -1)}`;
   if (close) downstream += 'connection: close\r\n';
   downstream += '\r\n';
   return {
@@ -453,25 +506,4 @@ function statusLine(first: string): boolean {
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
-}
-
-/** One to fifteen decimal digits, nothing else. */
-function digits(value: string): boolean {
-  const n = value.length;
-  if (n === 0 || n > 15) return false;
-  for (let i = 0; i < n; i++) if (!isDigit(value.charCodeAt(i))) return false;
-  return true;
-}
-
-/**
- * An answer the gateway writes itself, head and body: a one-line reason, marked
- * `x-ebb-gateway: refused` as all of the gateway's own answers are.
- */
-export function gatewayAnswer(code: number, message: string, close: boolean): string {
-  const body = `${message}\n`;
-  return (
-    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-    `content-length: ${Buffer.byteLength(body)}\r\nx-ebb-gateway: refused\r\n` +
-    `${close ? 'connection: close\r\n' : ''}\r\n${body}`
-  );
 }

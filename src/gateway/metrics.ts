@@ -11,6 +11,9 @@ type Labels = 'namespace' | 'revision';
 
 /** Why the fast path handed a request to node:http; see the metric's help. */
 export type HandoverReason = 'request' | 'head' | 'route' | 'no_room' | 'unanswered';
+/** Why the gateway answered a request itself. */
+export type RefusalReason =
+  'bad_request' | 'unknown_host' | 'not_ready' | 'queue_full' | 'timeout' | 'upstream_error';
 
 /**
  * One revision's requests by code and its latency histogram, counted in plain numbers on every
@@ -111,13 +114,13 @@ export class GatewayMetrics {
     });
     this.refused = new Counter({
       name: 'ebb_gateway_refused_requests_total',
-      help: 'Requests answered by the gateway itself, by reason (unknown_host, not_ready, queue_full, timeout, upstream_error).',
+      help: 'Requests answered by the gateway itself, by reason (bad_request, unknown_host, not_ready, queue_full, timeout, upstream_error).',
       labelNames: ['reason'] as const,
       registers: [registry],
     });
     this.handovers = new Counter({
       name: 'ebb_gateway_handovers_total',
-      help: 'Requests the fast path left to node:http, by reason (request: not a plain HTTP/1.1 request without a body; head: incomplete or over 16 KiB; route: no ready route for the host; no_room: no pod with room; unanswered: the pod closed or refused before answering).',
+      help: 'Requests the fast path left to node:http, by reason (request: not a plain HTTP/1.1 request without a body; head: over 16 KiB; route: no ready route for the host; no_room: no pod with room; unanswered: the pod closed or refused before answering).',
       labelNames: ['reason'] as const,
       registers: [registry],
     });
@@ -195,7 +198,7 @@ export class GatewayMetrics {
     this.handovers.inc({ reason });
   }
 
-  refusedRequest(reason: string): void {
+  refusedRequest(reason: RefusalReason): void {
     this.refused.inc({ reason });
   }
 

@@ -1,0 +1,349 @@
+// The node:http path: every request the fast path does not serve itself (bodies, waiting for a
+// pod at zero or at its concurrency limit, HTTP/1.0, odd but valid syntax) and websocket
+// upgrades, read by node:http (llhttp). The pipeline routes, admits and times each request as it
+// does the fast path's; this module only moves the bytes, through forwarder.ts for plain requests
+// and http-proxy-3 for websocket tunnels.
+import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { ProxyServer } from 'http-proxy-3';
+import type { Ticket } from './admission.ts';
+import { QueueFullError } from './breaker.ts';
+import { splitAddress } from './endpoints.ts';
+import type { TimedExchange } from './exchange-timeouts.ts';
+import { forwardHeaders } from './forward-headers.ts';
+import {
+  downstreamHeaders,
+  forward,
+  hasBody,
+  upgradeRequestHeaders,
+  upgradeResponseHeaders,
+} from './forwarder.ts';
+import { answerResponse, answerSocket } from './gateway-answers.ts';
+import type { Pipeline } from './pipeline.ts';
+import { isIdempotent, mayResend, podGone, type Delivery } from './replay.ts';
+import { singleHost, type RouteResult } from './request-routing.ts';
+import type { Listener } from './routing-table.ts';
+
+/** Status recorded for an exchange whose client went away before the response began. */
+const CLIENT_CLOSED = 499;
+
+class GatewayTimeout extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GatewayTimeout';
+  }
+}
+
+/** One request on the node:http path, from admission to the end of its response. */
+class ProxiedExchange implements TimedExchange {
+  readonly ticket: Ticket;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  sentAt: number | undefined;
+  responseStarted = false;
+  lastActivity = performance.now();
+  upstream: ClientRequest | undefined;
+  /** Stops a wait for a pod (the client left, or the request timed out). */
+  waiting: AbortController | undefined;
+  /** The gateway answered (or gave up on) the request itself. */
+  settled = false;
+  private readonly path: NodeHttpPath;
+
+  constructor(path: NodeHttpPath, ticket: Ticket, req: IncomingMessage, res: ServerResponse) {
+    this.path = path;
+    this.ticket = ticket;
+    this.req = req;
+    this.res = res;
+  }
+
+  touch(): void {
+    this.lastActivity = performance.now();
+  }
+
+  timeout(why: string): void {
+    if (this.settled) return;
+    this.waiting?.abort(new GatewayTimeout(why));
+    this.path.pipeline.metrics.refusedRequest('timeout');
+    this.path.fail(this, 504, why);
+  }
+}
+
+/** A websocket upgrade until its tunnel opens: only then does timing stop. */
+class UpgradeExchange implements TimedExchange {
+  readonly ticket: Ticket;
+  readonly socket: Socket;
+  sentAt: number | undefined;
+  readonly responseStarted = false;
+  lastActivity = performance.now();
+  readonly waiting = new AbortController();
+  status = CLIENT_CLOSED;
+  /** The pod answered: with 101 the tunnel is open, with anything else the answer is relayed. */
+  answered = false;
+  upstream: ClientRequest | undefined;
+  private readonly pipeline: Pipeline;
+
+  constructor(pipeline: Pipeline, ticket: Ticket, socket: Socket) {
+    this.pipeline = pipeline;
+    this.ticket = ticket;
+    this.socket = socket;
+  }
+
+  timeout(why: string): void {
+    this.waiting.abort(new GatewayTimeout(why));
+    this.upstream?.destroy();
+    this.pipeline.metrics.refusedRequest('timeout');
+    this.status = 504;
+    answerSocket(this.socket, 504, why);
+  }
+
+  /** The pod answered the upgrade with `status`: no timeout applies any more. */
+  onAnswer(status: number): void {
+    this.answered = true;
+    this.status = status;
+    this.pipeline.timeouts.delete(this);
+  }
+}
+
+export class NodeHttpPath {
+  readonly pipeline: Pipeline;
+  private readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 1024, scheduling: 'lifo' });
+  /** Tunnels websocket upgrades. */
+  private readonly proxy = new ProxyServer({ xfwd: false, ws: true });
+  private readonly upgrades = new WeakMap<IncomingMessage, UpgradeExchange>();
+
+  constructor(pipeline: Pipeline) {
+    this.pipeline = pipeline;
+    // The pod's answer to an upgrade gets the same field rules as any other answer. These
+    // listeners run before http-proxy-3's own, which write the answer to the client.
+    this.proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage) => {
+      const ex = this.upgrades.get(req);
+      if (ex !== undefined) ex.upstream = proxyReq;
+      proxyReq.prependListener('upgrade', (answer: IncomingMessage) => {
+        ex?.onAnswer(101);
+        answer.headers = upgradeResponseHeaders(answer.headers);
+      });
+      proxyReq.prependListener('response', (answer: IncomingMessage) => {
+        ex?.onAnswer(answer.statusCode ?? 0);
+        // Not upgraded: relayed, and the client's connection closes after it.
+        answer.headers = downstreamHeaders(answer.headers, true) as IncomingMessage['headers'];
+      });
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  web(listener: Listener): (req: IncomingMessage, res: ServerResponse) => void {
+    return (req, res) => {
+      void this.handle(listener, req, res);
+    };
+  }
+
+  upgrade(listener: Listener): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
+    return (req, socket, head) => {
+      void this.handleUpgrade(listener, req, socket, head);
+    };
+  }
+
+  /** The request's revision: the one the fast path drew for it, or by its Host. */
+  private route(listener: Listener, req: IncomingMessage): { result: RouteResult; attempts: number } {
+    const handover = this.pipeline.take(req.socket);
+    const routed = handover === undefined ? undefined : this.pipeline.backendOf(handover.routed);
+    if (handover !== undefined && routed !== undefined) {
+      return { result: { ok: true, ...routed }, attempts: handover.attempts };
+    }
+    const host = singleHost(req.rawHeaders);
+    if (typeof host !== 'string') return { result: { ok: false, ...host }, attempts: 0 };
+    const tag = req.headers['knative-serving-tag'];
+    return { result: this.pipeline.route(listener, host, Array.isArray(tag) ? tag[0] : tag), attempts: 0 };
+  }
+
+  private async handle(listener: Listener, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { pipeline } = this;
+    const { result, attempts } = this.route(listener, req);
+    if (!result.ok) {
+      pipeline.metrics.refusedRequest(result.reason);
+      answerResponse(res, result.code, result.why, pipeline.draining());
+      req.resume();
+      return;
+    }
+    const ticket = pipeline.admission.start(result, attempts);
+    const ex = new ProxiedExchange(this, ticket, req, res);
+    const cold = ticket.backend.readyPods === 0;
+    res.once('close', () => {
+      pipeline.timeouts.delete(ex);
+      if (!res.writableFinished) ex.waiting?.abort(new Error('client went away'));
+      pipeline.admission.finish(ticket, res.headersSent ? res.statusCode : CLIENT_CLOSED);
+    });
+    pipeline.timeouts.add(ex);
+    if (!pipeline.admission.tryReserve(ticket) && !(await this.waitForPod(ex))) return;
+    if (cold)
+      pipeline.metrics.coldStart(
+        ticket.namespace,
+        ticket.revision,
+        (performance.now() - ticket.arrived) / 1000,
+      );
+    req.headers = forwardHeaders(req.headers, { clientIP: req.socket.remoteAddress, proto: 'http' });
+    this.send(ex);
+  }
+
+  /** Waits in the revision's queue for a pod with room; false when the request ended meanwhile. */
+  private async waitForPod(ex: ProxiedExchange): Promise<boolean> {
+    const { ticket, res, req } = ex;
+    ex.waiting = new AbortController();
+    try {
+      await this.pipeline.admission.reserve(ticket, ex.waiting.signal);
+    } catch (error) {
+      if (error instanceof QueueFullError) {
+        this.pipeline.metrics.refusedRequest('queue_full');
+        this.fail(ex, 503, `revision ${ticket.key}: ${error.message}; retry later`);
+      } else if (!(error instanceof GatewayTimeout)) {
+        // A timeout was answered by ex.timeout(); a client that left needs no answer.
+        this.fail(ex, 503, `revision ${ticket.key}: ${String(error)}`);
+      }
+      req.resume();
+      return false;
+    } finally {
+      ex.waiting = undefined;
+    }
+    return !(ex.settled || res.destroyed || res.writableEnded);
+  }
+
+  private send(ex: ProxiedExchange): void {
+    const reservation = ex.ticket.reservation;
+    if (reservation === undefined) return;
+    ex.ticket.attempts++;
+    ex.sentAt = performance.now();
+    ex.responseStarted = false;
+    ex.touch();
+    const { host, port } = splitAddress(reservation.tracker.dest);
+    forward(ex.req, ex.res, {
+      host,
+      port,
+      agent: this.agent,
+      headers: ex.req.headers,
+      onRequest: (upstream) => {
+        ex.upstream = upstream;
+      },
+      onResponse: () => {
+        ex.responseStarted = true;
+        ex.touch();
+        // Draining: every response asks its client to reconnect (to another replica).
+        return this.pipeline.draining();
+      },
+      onActivity: () => {
+        ex.touch();
+      },
+      onError: (error, delivery) => {
+        this.sendFailed(ex, error, delivery);
+      },
+    });
+  }
+
+  private sendFailed(ex: ProxiedExchange, error: NodeJS.ErrnoException, delivery: Delivery): void {
+    const { ticket, req, res } = ex;
+    if (ex.settled || res.destroyed) return;
+    const code = error.code ?? '';
+    if (podGone(code) && ticket.reservation !== undefined)
+      ticket.backend.setAside(ticket.reservation.tracker.dest);
+    const method = req.method ?? '';
+    if (!res.headersSent && !hasBody(req) && mayResend(method, delivery, ticket.attempts)) {
+      // Another pod (this one is set aside when gone), as replay.ts allows.
+      this.pipeline.admission.releasePod(ticket);
+      ex.sentAt = undefined;
+      void this.waitForPod(ex).then((ready) => {
+        if (ready) this.send(ex);
+      });
+      return;
+    }
+    this.pipeline.log.debug({ namespace: ticket.namespace, revision: ticket.revision, code }, 'proxy error');
+    const unsafe = delivery !== 'unsent' && !isIdempotent(method);
+    this.pipeline.metrics.refusedRequest('upstream_error');
+    this.fail(
+      ex,
+      502,
+      `revision ${ticket.key}: error reaching the pod (${describeError(error)})` +
+        (unsafe && !res.headersSent ? `; a ${method} request is not sent twice` : ''),
+    );
+  }
+
+  /** Answers `code` if the response has not started, otherwise cuts it off. */
+  fail(ex: ProxiedExchange, code: number, why: string): void {
+    if (ex.settled) return;
+    ex.settled = true;
+    this.pipeline.timeouts.delete(ex);
+    ex.upstream?.destroy();
+    if (ex.res.headersSent) ex.res.destroy();
+    else answerResponse(ex.res, code, why, this.pipeline.draining());
+  }
+
+  private async handleUpgrade(
+    listener: Listener,
+    req: IncomingMessage,
+    socket: Socket,
+    head: Buffer,
+  ): Promise<void> {
+    const { pipeline } = this;
+    socket.on('error', () => socket.destroy());
+    const { result, attempts } = this.route(listener, req);
+    if (!result.ok) {
+      pipeline.metrics.refusedRequest(result.reason);
+      answerSocket(socket, result.code, result.why);
+      return;
+    }
+    const ticket = pipeline.admission.start(result, attempts);
+    const ex = new UpgradeExchange(pipeline, ticket, socket);
+    socket.once('close', () => {
+      pipeline.timeouts.delete(ex);
+      ex.waiting.abort(new Error('client went away'));
+      pipeline.admission.finish(ticket, ex.status);
+    });
+    pipeline.timeouts.add(ex);
+    if (!pipeline.admission.tryReserve(ticket)) {
+      try {
+        await pipeline.admission.reserve(ticket, ex.waiting.signal);
+      } catch (error) {
+        if (error instanceof GatewayTimeout) return;
+        pipeline.metrics.refusedRequest(error instanceof QueueFullError ? 'queue_full' : 'not_ready');
+        ex.status = 503;
+        answerSocket(
+          socket,
+          503,
+          `revision ${ticket.key}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        return;
+      }
+    }
+    const reservation = ticket.reservation;
+    if (socket.destroyed || reservation === undefined) return;
+    ticket.attempts++;
+    ex.sentAt = performance.now();
+    req.headers = upgradeRequestHeaders(
+      forwardHeaders(req.headers, { clientIP: socket.remoteAddress, proto: 'http' }),
+    ) as IncomingMessage['headers'];
+    const { host, port } = splitAddress(reservation.tracker.dest);
+    this.upgrades.set(req, ex);
+    this.proxy.ws(req, socket, head, { target: { host, port } }, (error: Error) => {
+      pipeline.timeouts.delete(ex);
+      // Once the pod has answered, the client has its answer (or the tunnel): it only ends.
+      if (ex.answered) {
+        socket.destroy();
+        return;
+      }
+      pipeline.metrics.refusedRequest('upstream_error');
+      ex.status = 502;
+      answerSocket(
+        socket,
+        502,
+        `revision ${ticket.key}: error reaching the pod (${(error as NodeJS.ErrnoException).code ?? error.message})`,
+      );
+    });
+  }
+}
+
+/** A connection error by its code; anything else (a malformed answer, an unsolicited 101) by its message. */
+function describeError(error: NodeJS.ErrnoException): string {
+  const code = error.code ?? '';
+  return /^E[A-Z]+$/.test(code) && !code.startsWith('EUNSOLICITED') ? code : error.message;
+}

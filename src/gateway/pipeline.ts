@@ -1,0 +1,68 @@
+// What every request shares on its way through the gateway, whichever path reads its bytes:
+// routing, admission, the timeout sweep, metrics and the drain flag, plus the note the fast path
+// leaves on a connection it hands to node:http (the revision it drew, the attempts it made), so
+// that node:http serves that request as the fast path would have gone on to.
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { Admission, type AdmissionDeps } from './admission.ts';
+import { TimeoutSweep } from './exchange-timeouts.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { routeRequest, type Routed, type RouteResult, type RoutingDeps } from './request-routing.ts';
+import type { Listener } from './routing-table.ts';
+
+export interface PipelineDeps extends RoutingDeps, AdmissionDeps {
+  metrics: GatewayMetrics;
+  log: Logger;
+  /** True after SIGTERM: responses ask clients to close their connections. */
+  draining: () => boolean;
+}
+
+/** A request the fast path left to node:http: where it was going and how often it was sent already. */
+export interface Handover {
+  routed: Routed;
+  attempts: number;
+}
+
+export class Pipeline {
+  readonly admission: Admission;
+  readonly timeouts = new TimeoutSweep();
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+  readonly draining: () => boolean;
+  private readonly routing: RoutingDeps;
+  private readonly handovers = new WeakMap<Socket, Handover>();
+
+  constructor(deps: PipelineDeps) {
+    this.routing = deps;
+    this.admission = new Admission(deps);
+    this.metrics = deps.metrics;
+    this.log = deps.log;
+    this.draining = deps.draining;
+  }
+
+  route(listener: Listener, host: string, tagHeader: string | undefined): RouteResult {
+    return routeRequest(this.routing, listener, host, tagHeader);
+  }
+
+  /** The revision a routed request was drawn to, if it is still known. */
+  backendOf(routed: Routed): Routed | undefined {
+    const backend = this.routing.backend(routed.namespace, routed.revision);
+    return backend === undefined ? undefined : { ...routed, backend };
+  }
+
+  /** The fast path leaves the next request on `socket` to node:http. */
+  leave(socket: Socket, handover: Handover): void {
+    this.handovers.set(socket, handover);
+  }
+
+  /** For node:http's next request on `socket`: what the fast path left, once. */
+  take(socket: Socket): Handover | undefined {
+    const handover = this.handovers.get(socket);
+    if (handover !== undefined) this.handovers.delete(socket);
+    return handover;
+  }
+
+  close(): void {
+    this.timeouts.close();
+  }
+}
