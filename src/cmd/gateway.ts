@@ -1,7 +1,8 @@
 // `ebb gateway`: the single entry for every request to a Knative Service. It watches Routes (the
 // host table), Revisions (limits and timeouts), the EndpointSlices of revisions' private Services
 // (their pods) and of its own peers and the autoscaler; serves the external listener (:8080,
-// public hosts) and the internal one (:8081, public and cluster-local hosts); and streams
+// public hosts), the internal one (:8081, public and cluster-local hosts) and the peer one (:8082,
+// requests other replicas pass for revisions whose pods this replica owns); and streams
 // per-revision load to the autoscaler each second, poking it at once when a revision at zero gets
 // a request.
 import { CoreV1Api, DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
@@ -26,12 +27,12 @@ import { splitKey } from '../reconciler/context.ts';
 import { GatewayMetrics } from '../gateway/metrics.ts';
 import { createListener } from '../gateway/listener.ts';
 import { NodeHttpPath } from '../gateway/node-http-path.ts';
-import { Pipeline } from '../gateway/pipeline.ts';
+import { Pipeline, type Entry } from '../gateway/pipeline.ts';
+import { plainIP } from '../gateway/forward-headers.ts';
 import { ConcurrencyReporter } from '../gateway/request-stats.ts';
 import { RevisionBackend, revisionSettings, type Peers } from '../gateway/revision-backend.ts';
 import { RoutingTable } from '../gateway/routing-table.ts';
 import { StatsSender } from '../gateway/stats-sender.ts';
-import { gatewayIndex } from '../gateway/subsetting.ts';
 
 export interface GatewayOptions {
   systemNamespace: string;
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   podIP: string;
   externalPort: number;
   internalPort: number;
+  /** Where other replicas pass requests for revisions whose pods this replica owns. */
+  peerPort: number;
   metricsPort: number;
   queueDepth: number;
   drainMs: number;
@@ -57,6 +60,7 @@ export function gatewayOptions(env: NodeJS.ProcessEnv = process.env): GatewayOpt
     podIP: env.POD_IP ?? '',
     externalPort: Number(env.EXTERNAL_PORT ?? '8080'),
     internalPort: Number(env.INTERNAL_PORT ?? '8081'),
+    peerPort: Number(env.PEER_PORT ?? '8082'),
     metricsPort: Number(env.METRICS_PORT ?? '9090'),
     queueDepth: Number(env.QUEUE_DEPTH ?? '10000'),
     drainMs: Number(env.DRAIN_SECONDS ?? '5') * 1000,
@@ -135,7 +139,10 @@ export async function runGateway(
 
   // Revisions the gateway has sent (or tried to send) requests to.
   const backends = new Map<string, RevisionBackend>();
-  let peers: Peers = { selfIndex: -1, count: 1 };
+  const self = `${options.podIP}:${String(options.peerPort)}`;
+  let peers: Peers = { self, gateways: [], changedAt: 0 };
+  /** The ready replicas' IPs: the only clients the peer listener accepts. */
+  let gatewayIPs = new Set<string>();
   const backend = (namespace: string, revision: string): RevisionBackend | undefined => {
     const key = `${namespace}/${revision}`;
     let b = backends.get(key);
@@ -167,11 +174,15 @@ export async function runGateway(
 
   let autoscalers: string[] = [];
   const refreshSystem = (): void => {
-    const gatewayIPs = revisionEndpoints(
+    const ips = revisionEndpoints(
       systemByService.get(`${options.systemNamespace}/${options.gatewayService}`),
     ).ready.map((a) => splitAddress(a).host);
-    const selfIndex = gatewayIndex(options.podIP, gatewayIPs);
-    peers = { selfIndex, count: Math.max(1, gatewayIPs.length) };
+    const gateways = [...new Set(ips)].map((ip) => `${ip}:${String(options.peerPort)}`).sort();
+    if (gateways.join(',') !== peers.gateways.join(',')) {
+      peers = { self, gateways, changedAt: Date.now() };
+      gatewayIPs = new Set(ips);
+      log.info({ gateways }, 'gateway replicas changed');
+    }
     for (const b of backends.values()) b.setPeers(peers);
     // The slices carry the stats port (the Service's target port).
     autoscalers = revisionEndpoints(
@@ -232,16 +243,23 @@ export async function runGateway(
     new Promise((resolve) => server.listen(port, resolve));
   // Each listener reads HTTP/1.1 itself for plain requests to a warm pod (the fast path) and hands
   // every other connection to node:http and the node:http path.
-  const makeServer = (listener: 'external' | 'internal') =>
+  const makeServer = (listener: Entry) =>
     createListener({
       listener,
       pipeline,
       httpPath,
       keepAliveTimeoutMs: 75_000,
       headersTimeoutMs: 60_000,
+      // Only the other replicas may pass requests on.
+      ...(listener === 'peer'
+        ? { accept: (ip: string | undefined) => gatewayIPs.has(plainIP(ip ?? '')) }
+        : {}),
     });
-  const external = makeServer('external');
-  const internal = makeServer('internal');
+  const listeners = [
+    { server: makeServer('external'), port: options.externalPort },
+    { server: makeServer('internal'), port: options.internalPort },
+    { server: makeServer('peer'), port: options.peerPort },
+  ];
 
   let synced = false;
   const ops = createOpsServer(
@@ -262,10 +280,15 @@ export async function runGateway(
   await Promise.all(informers.map((i) => i.waitForSync()));
   build();
   refreshSystem();
-  await Promise.all([external.listen(options.externalPort), internal.listen(options.internalPort)]);
+  await Promise.all(listeners.map((l) => l.server.listen(l.port)));
   synced = true;
   log.info(
-    { external: options.externalPort, internal: options.internalPort, routes: routes.list().length },
+    {
+      external: options.externalPort,
+      internal: options.internalPort,
+      peer: options.peerPort,
+      routes: routes.list().length,
+    },
     'gateway serving',
   );
 
@@ -278,13 +301,10 @@ export async function runGateway(
       draining = true;
       log.info({ why, drainMs: options.drainMs, inFlight: pipeline.admission.active }, 'draining');
       await new Promise((r) => setTimeout(r, options.drainMs));
-      external.close();
-      internal.close();
-      external.closeIdleConnections();
-      internal.closeIdleConnections();
+      for (const l of listeners) l.server.close();
+      for (const l of listeners) l.server.closeIdleConnections();
       await pipeline.admission.idle();
-      external.destroy();
-      internal.destroy();
+      for (const l of listeners) l.server.destroy();
       clearInterval(statsTimer);
       for (const b of backends.values()) b.close(new Error('gateway shutting down'));
       for (const i of informers) i.stop();

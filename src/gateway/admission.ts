@@ -18,13 +18,19 @@ export class Ticket {
   reservation: PodReservation | undefined;
   /** Times the request was sent towards a pod, on either path (replay.ts bounds it). */
   attempts: number;
+  /**
+   * Passed here by another gateway replica: admitted only to a pod this replica owns, and neither
+   * reported to the autoscaler nor counted in the request metrics (the first replica did both).
+   */
+  readonly passed: boolean;
   ended = false;
 
-  constructor(routed: Routed, attempts: number) {
+  constructor(routed: Routed, attempts: number, passed: boolean) {
     this.namespace = routed.namespace;
     this.revision = routed.revision;
     this.backend = routed.backend;
     this.attempts = attempts;
+    this.passed = passed;
   }
 
   /** `namespace/revision`: the backend's own key, one string for every request to it. */
@@ -60,18 +66,21 @@ export class Admission {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** The request is in flight from now on, with no pod yet. `attempts`: made before, on the fast path. */
-  start(routed: Routed, attempts = 0): Ticket {
-    const ticket = new Ticket(routed, attempts);
+  /**
+   * The request is in flight from now on, with no pod yet. `attempts`: made before, on the fast
+   * path; `passed`: it came from another replica (Ticket.passed).
+   */
+  start(routed: Routed, attempts = 0, passed = false): Ticket {
+    const ticket = new Ticket(routed, attempts, passed);
     this.inFlight++;
-    if (this.deps.reporter.requestStarted(ticket.key, Date.now()))
+    if (!passed && this.deps.reporter.requestStarted(ticket.key, Date.now()))
       this.deps.poke(ticket.namespace, ticket.revision);
     return ticket;
   }
 
   /** A pod slot now, when the revision has room and nobody queues ahead; undefined otherwise. */
   tryReserve(ticket: Ticket): boolean {
-    ticket.reservation = ticket.backend.tryReserve();
+    ticket.reservation = ticket.backend.tryReserve(ticket.passed);
     return ticket.reservation !== undefined;
   }
 
@@ -81,7 +90,7 @@ export class Admission {
    * gives the slot straight back.
    */
   async reserve(ticket: Ticket, signal: AbortSignal): Promise<void> {
-    const reservation = await ticket.backend.reserve(signal);
+    const reservation = await ticket.backend.reserve(signal, ticket.passed);
     if (ticket.ended) ticket.backend.release(reservation);
     else ticket.reservation = reservation;
   }
@@ -95,7 +104,7 @@ export class Admission {
 
   /** The request ended with `status` sent to the client (499: the client left first). */
   finish(ticket: Ticket, status: number): void {
-    if (!this.end(ticket)) return;
+    if (!this.end(ticket) || ticket.passed) return;
     this.deps.metrics.request(
       ticket.key,
       ticket.namespace,
@@ -113,7 +122,7 @@ export class Admission {
   private end(ticket: Ticket): boolean {
     if (ticket.ended) return false;
     ticket.ended = true;
-    this.deps.reporter.requestEnded(ticket.key, Date.now());
+    if (!ticket.passed) this.deps.reporter.requestEnded(ticket.key, Date.now());
     this.releasePod(ticket);
     this.inFlight--;
     if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();

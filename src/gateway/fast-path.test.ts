@@ -1,5 +1,5 @@
-// The fast path over loopback sockets, with the gateway's real ProxyHandler, routing table and
-// revision backend in front of a node:http app: what it serves itself, what it hands to node:http
+// The fast path over loopback sockets, with the gateway's real pipeline, node:http path, routing
+// table and revision backend in front of a node:http app: what it serves itself, what it hands to node:http
 // (and that node:http then serves the connection), the pod's framings, timeouts, pipelining and
 // clients that go away. No Kubernetes here; e2e/ covers the gateway in the cluster.
 import { afterEach, describe, expect, it } from '@jest/globals';

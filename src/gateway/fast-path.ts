@@ -23,13 +23,16 @@ import {
   type FastRequest,
   type HeadProgress,
 } from './http1-head.ts';
-import type { Pipeline } from './pipeline.ts';
+import { REVISION_HEADER, type Entry, type Pipeline } from './pipeline.ts';
 import { deliveryOf, isIdempotent, mayResend, podGone } from './replay.ts';
 import type { Listener } from './routing-table.ts';
 
 export interface FastPathOptions {
-  listener: Listener;
+  /** The peer listener hands every connection to node:http as it comes (node-http-path.ts). */
+  listener: Entry;
   pipeline: Pipeline;
+  /** Whether a client at this address may connect at all (the peer listener: gateway replicas only). */
+  accept?: (address: string | undefined) => boolean;
   /** node:http's server for this listener. It never listens; it takes over connections. */
   fallback: HttpServer;
   /** An idle client connection is closed after this long (node:http's keepAliveTimeout). */
@@ -466,6 +469,7 @@ class FastExchange implements TimedExchange {
 class Connection {
   readonly fast: FastPath;
   readonly socket: Socket;
+  readonly listener: Listener;
   exchange: FastExchange | undefined;
   private pending: Buffer | undefined;
   /** How far the head at the front of `pending` has been checked. */
@@ -512,9 +516,10 @@ class Connection {
     this.socket.destroy();
   };
 
-  constructor(fast: FastPath, socket: Socket) {
+  constructor(fast: FastPath, socket: Socket, listener: Listener) {
     this.fast = fast;
     this.socket = socket;
+    this.listener = listener;
     socket.setTimeout(fast.options.keepAliveTimeoutMs);
     for (const [event, listener] of this.listeners()) socket.on(event, listener);
   }
@@ -552,7 +557,7 @@ class Connection {
     const pending = this.pending;
     if (pending === undefined || this.handedOff) return;
     const read = readRequestHead(pending, this.progress);
-    const { pipeline, listener } = this.fast.options;
+    const { pipeline } = this.fast.options;
     if (read.kind === 'partial') {
       this.armHeadTimer();
       return;
@@ -563,7 +568,7 @@ class Connection {
       return;
     }
     const { request, end } = read;
-    const routed = pipeline.route(listener, request.host, request.tag);
+    const routed = pipeline.route(this.listener, request.host, request.tag);
     if (!routed.ok) {
       // node:http answers it, with the same refusal: one place writes the gateway's answers.
       pipeline.metrics.handover('route');
@@ -593,7 +598,9 @@ class Connection {
     up.exchange = exchange;
     this.exchange = exchange;
     pipeline.timeouts.add(exchange);
-    up.socket.write(upstreamRequestHead(request, this.socket.remoteAddress), 'latin1');
+    // To another replica, with the revision it is for: that replica owns the revision's pods.
+    const passTo = ticket.reservation?.tracker.peer === true ? `${REVISION_HEADER}: ${ticket.key}\r\n` : '';
+    up.socket.write(upstreamRequestHead(request, this.socket.remoteAddress, passTo), 'latin1');
   }
 
   exchangeDone(close: boolean): void {
@@ -669,7 +676,16 @@ export class FastPath {
     this.options = options;
     // allowHalfOpen: a client that sends its request and shuts down its side still gets the answer.
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      this.connections.add(new Connection(this, socket));
+      if (options.accept !== undefined && !options.accept(socket.remoteAddress)) {
+        socket.destroy();
+        return;
+      }
+      const listener = options.listener;
+      if (listener === 'peer') {
+        this.options.fallback.emit('connection', socket);
+        return;
+      }
+      this.connections.add(new Connection(this, socket, listener));
     });
     const fallback = options.fallback;
     // node:http checks headersTimeout on the connections it holds only once it has seen

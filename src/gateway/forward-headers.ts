@@ -59,12 +59,18 @@ function append(existing: string | undefined, value: string): string {
   return existing === undefined ? value : `${existing}, ${value}`;
 }
 
-export function forwardHeaders(incoming: Readonly<HeaderRecord>, ctx: ForwardContext): HeaderRecord {
+/** `incoming` without the fields that steer routing inside ebb and Knative. */
+export function withoutInternalHeaders(incoming: Readonly<HeaderRecord>): HeaderRecord {
   const out: HeaderRecord = {};
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined || isInternalHeader(name)) continue;
     out[name.toLowerCase()] = value;
   }
+  return out;
+}
+
+export function forwardHeaders(incoming: Readonly<HeaderRecord>, ctx: ForwardContext): HeaderRecord {
+  const out = withoutInternalHeaders(incoming);
   const ip = ctx.clientIP === undefined || ctx.clientIP === '' ? undefined : plainIP(ctx.clientIP);
   const host = joined(out.host ?? out[':authority']);
 

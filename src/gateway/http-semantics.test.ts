@@ -4,9 +4,10 @@
 // body (here a POST with one byte), which the fast path hands over. The whole gateway runs on
 // loopback in front of raw pods that send exactly the bytes under test.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
+  gatewayReplicas,
   HOST,
   loopbackGateway,
   type LoopbackGateway,
@@ -300,4 +301,74 @@ describe('group 4: answer codes and fields as RFC 9110 and 9112 have them', () =
     expect(head).not.toContain('keep-alive');
     expect(head).not.toContain('x-hop');
   });
+});
+
+describe('group 5: containerConcurrency holds across gateway replicas', () => {
+  /** A pod that answers after a short wait and counts how many requests it held at once. */
+  async function countingPod(): Promise<{ address: string; max: () => number; served: () => number }> {
+    let inflight = 0;
+    let max = 0;
+    let served = 0;
+    const pod = createServer((_req, res) => {
+      inflight++;
+      max = Math.max(max, inflight);
+      setTimeout(() => {
+        inflight--;
+        served++;
+        res.end('ok');
+      }, 10);
+    });
+    await new Promise<void>((resolve) => pod.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () =>
+        new Promise((resolve) => {
+          pod.closeAllConnections();
+          pod.close(() => {
+            resolve();
+          });
+        }),
+    );
+    return {
+      address: `127.0.0.1:${String((pod.address() as AddressInfo).port)}`,
+      max: () => max,
+      served: () => served,
+    };
+  }
+
+  function get(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: '/', headers: { host: HOST }, agent: false },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            resolve(res.statusCode ?? 0);
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it.each([[1], [2], [3]])(
+    'with %i replica(s), 20 clients at once never put two requests on a containerConcurrency 1 pod',
+    async (count) => {
+      const pod = await countingPod();
+      const replicas = await gatewayReplicas(count, {
+        settings: { containerConcurrency: 1 },
+        pods: [pod.address],
+      });
+      for (const r of replicas) cleanups.push(r.close);
+      const statuses: number[] = [];
+      for (let round = 0; round < 2; round++) {
+        statuses.push(
+          ...(await Promise.all(Array.from({ length: 20 }, (_, i) => get(replicas[i % count]?.port ?? 0)))),
+        );
+      }
+      expect(statuses).toEqual(Array.from({ length: 40 }, () => 200));
+      expect(pod.served()).toBe(40);
+      expect(pod.max()).toBe(1);
+    },
+  );
 });

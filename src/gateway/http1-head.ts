@@ -396,8 +396,8 @@ function knownMethodBefore(pending: Buffer, space: number): boolean {
  * ones, then X-Forwarded-For, -Proto, -Host and Forwarded as forwardHeaders() writes them for the
  * node:http path (the two paths give the pod the same headers).
  */
-export function upstreamRequestHead(request: FastRequest, clientIP: string | undefined): string {
-  let head = request.kept;
+export function upstreamRequestHead(request: FastRequest, clientIP: string | undefined, extra = ''): string {
+  let head = request.kept + extra;
   const ip = clientIP === undefined || clientIP === '' ? undefined : plainIP(clientIP);
   const xff = request.forwardedFor;
   if (ip !== undefined) head += `x-forwarded-for: ${xff === undefined ? ip : `${xff}, ${ip}`}\r\n`;

@@ -8,11 +8,12 @@ import { FastPath } from './fast-path.ts';
 import { isWebsocketUpgrade } from './forwarder.ts';
 import { answerSocket, clientErrorAnswer } from './gateway-answers.ts';
 import type { NodeHttpPath } from './node-http-path.ts';
-import type { Pipeline } from './pipeline.ts';
-import type { Listener } from './routing-table.ts';
+import type { Entry, Pipeline } from './pipeline.ts';
 
 export interface ListenerOptions {
-  listener: Listener;
+  listener: Entry;
+  /** Whether a client at this address may connect (the peer listener's check). */
+  accept?: (address: string | undefined) => boolean;
   pipeline: Pipeline;
   httpPath: NodeHttpPath;
   /** An idle client connection is closed after this long. */
@@ -43,6 +44,7 @@ export function createListener(options: ListenerOptions): FastPath {
   });
   return new FastPath({
     listener,
+    ...(options.accept === undefined ? {} : { accept: options.accept }),
     pipeline,
     fallback,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,

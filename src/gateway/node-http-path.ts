@@ -10,7 +10,7 @@ import type { Ticket } from './admission.ts';
 import { QueueFullError } from './breaker.ts';
 import { splitAddress } from './endpoints.ts';
 import type { TimedExchange } from './exchange-timeouts.ts';
-import { forwardHeaders } from './forward-headers.ts';
+import { forwardHeaders, withoutInternalHeaders, type HeaderRecord } from './forward-headers.ts';
 import {
   downstreamHeaders,
   forward,
@@ -19,10 +19,9 @@ import {
   upgradeResponseHeaders,
 } from './forwarder.ts';
 import { answerResponse, answerSocket } from './gateway-answers.ts';
-import type { Pipeline } from './pipeline.ts';
+import { REVISION_HEADER, type Entry, type Pipeline } from './pipeline.ts';
 import { isIdempotent, mayResend, podGone, type Delivery } from './replay.ts';
 import { singleHost, type RouteResult } from './request-routing.ts';
-import type { Listener } from './routing-table.ts';
 
 /** Status recorded for an exchange whose client went away before the response began. */
 const CLIENT_CLOSED = 499;
@@ -134,20 +133,27 @@ export class NodeHttpPath {
     this.agent.destroy();
   }
 
-  web(listener: Listener): (req: IncomingMessage, res: ServerResponse) => void {
+  web(listener: Entry): (req: IncomingMessage, res: ServerResponse) => void {
     return (req, res) => {
       void this.handle(listener, req, res);
     };
   }
 
-  upgrade(listener: Listener): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
+  upgrade(listener: Entry): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
     return (req, socket, head) => {
       void this.handleUpgrade(listener, req, socket, head);
     };
   }
 
-  /** The request's revision: the one the fast path drew for it, or by its Host. */
-  private route(listener: Listener, req: IncomingMessage): { result: RouteResult; attempts: number } {
+  /**
+   * The request's revision: the one another replica passed it for (on the peer listener), the one
+   * the fast path drew for it, or by its Host.
+   */
+  private route(listener: Entry, req: IncomingMessage): { result: RouteResult; attempts: number } {
+    if (listener === 'peer') {
+      const key = req.headers[REVISION_HEADER];
+      return { result: this.pipeline.routeRevision(typeof key === 'string' ? key : ''), attempts: 0 };
+    }
     const handover = this.pipeline.take(req.socket);
     const routed = handover === undefined ? undefined : this.pipeline.backendOf(handover.routed);
     if (handover !== undefined && routed !== undefined) {
@@ -159,7 +165,7 @@ export class NodeHttpPath {
     return { result: this.pipeline.route(listener, host, Array.isArray(tag) ? tag[0] : tag), attempts: 0 };
   }
 
-  private async handle(listener: Listener, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(listener: Entry, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { pipeline } = this;
     const { result, attempts } = this.route(listener, req);
     if (!result.ok) {
@@ -168,9 +174,9 @@ export class NodeHttpPath {
       req.resume();
       return;
     }
-    const ticket = pipeline.admission.start(result, attempts);
+    const ticket = pipeline.admission.start(result, attempts, listener === 'peer');
     const ex = new ProxiedExchange(this, ticket, req, res);
-    const cold = ticket.backend.readyPods === 0;
+    const cold = !ticket.backend.serving;
     res.once('close', () => {
       pipeline.timeouts.delete(ex);
       if (!res.writableFinished) ex.waiting?.abort(new Error('client went away'));
@@ -184,7 +190,7 @@ export class NodeHttpPath {
         ticket.revision,
         (performance.now() - ticket.arrived) / 1000,
       );
-    req.headers = forwardHeaders(req.headers, { clientIP: req.socket.remoteAddress, proto: 'http' });
+    req.headers = forwardedHeaders(listener, req);
     this.send(ex);
   }
 
@@ -222,7 +228,7 @@ export class NodeHttpPath {
       host,
       port,
       agent: this.agent,
-      headers: ex.req.headers,
+      headers: passedOn(reservation.tracker.peer, ex.ticket, ex.req.headers),
       onRequest: (upstream) => {
         ex.upstream = upstream;
       },
@@ -279,7 +285,7 @@ export class NodeHttpPath {
   }
 
   private async handleUpgrade(
-    listener: Listener,
+    listener: Entry,
     req: IncomingMessage,
     socket: Socket,
     head: Buffer,
@@ -292,7 +298,7 @@ export class NodeHttpPath {
       answerSocket(socket, result.code, result.why);
       return;
     }
-    const ticket = pipeline.admission.start(result, attempts);
+    const ticket = pipeline.admission.start(result, attempts, listener === 'peer');
     const ex = new UpgradeExchange(pipeline, ticket, socket);
     socket.once('close', () => {
       pipeline.timeouts.delete(ex);
@@ -320,7 +326,7 @@ export class NodeHttpPath {
     ticket.attempts++;
     ex.sentAt = performance.now();
     req.headers = upgradeRequestHeaders(
-      forwardHeaders(req.headers, { clientIP: socket.remoteAddress, proto: 'http' }),
+      passedOn(reservation.tracker.peer, ticket, forwardedHeaders(listener, req)),
     ) as IncomingMessage['headers'];
     const { host, port } = splitAddress(reservation.tracker.dest);
     this.upgrades.set(req, ex);
@@ -346,4 +352,18 @@ export class NodeHttpPath {
 function describeError(error: NodeJS.ErrnoException): string {
   const code = error.code ?? '';
   return /^E[A-Z]+$/.test(code) && !code.startsWith('EUNSOLICITED') ? code : error.message;
+}
+
+/**
+ * The request's fields with this hop's forwarding fields added; on the peer listener the replica
+ * that passed the request added them already, and only the internal fields go.
+ */
+function forwardedHeaders(listener: Entry, req: IncomingMessage): HeaderRecord {
+  if (listener === 'peer') return withoutInternalHeaders(req.headers);
+  return forwardHeaders(req.headers, { clientIP: req.socket.remoteAddress, proto: 'http' });
+}
+
+/** To another replica, the request carries the revision it is for: that replica owns its pods. */
+function passedOn(toPeer: boolean, ticket: Ticket, headers: HeaderRecord): HeaderRecord {
+  return toPeer ? { ...headers, [REVISION_HEADER]: ticket.key } : headers;
 }

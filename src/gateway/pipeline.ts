@@ -10,6 +10,15 @@ import type { GatewayMetrics } from './metrics.ts';
 import { routeRequest, type Routed, type RouteResult, type RoutingDeps } from './request-routing.ts';
 import type { Listener } from './routing-table.ts';
 
+/**
+ * Where a request came in: a Route listener, or the peer listener, where another gateway replica
+ * passes requests for a revision whose pods this replica owns (pod-ownership.ts).
+ */
+export type Entry = Listener | 'peer';
+
+/** On the peer listener: the revision (`namespace/name`) a passed request is for. */
+export const REVISION_HEADER = 'x-ebb-revision';
+
 export interface PipelineDeps extends RoutingDeps, AdmissionDeps {
   metrics: GatewayMetrics;
   log: Logger;
@@ -44,8 +53,21 @@ export class Pipeline {
     return routeRequest(this.routing, listener, host, tagHeader);
   }
 
+  /** A request another replica passed here for revision `key`, if this replica knows it. */
+  routeRevision(key: string): RouteResult {
+    const slash = key.indexOf('/');
+    const routed = this.backendOf({ namespace: key.slice(0, slash), revision: key.slice(slash + 1) });
+    if (slash > 0 && routed !== undefined) return { ok: true, ...routed };
+    return {
+      ok: false,
+      code: 503,
+      reason: 'not_ready',
+      why: `revision ${JSON.stringify(key)} is not known to this gateway replica yet; retry shortly`,
+    };
+  }
+
   /** The revision a routed request was drawn to, if it is still known. */
-  backendOf(routed: Routed): Routed | undefined {
+  backendOf(routed: Pick<Routed, 'namespace' | 'revision'>): Routed | undefined {
     const backend = this.routing.backend(routed.namespace, routed.revision);
     return backend === undefined ? undefined : { ...routed, backend };
   }

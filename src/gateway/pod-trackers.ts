@@ -27,11 +27,14 @@ export class PodTracker {
   readonly dest: string;
   /** Requests the pod may hold at once (containerConcurrency); 0 means no limit. */
   readonly capacity: number;
+  /** Not a pod but another gateway replica's peer listener, which admits the request to its pods. */
+  readonly peer: boolean;
   #inFlight = 0;
 
-  constructor(dest: string, capacity: number) {
+  constructor(dest: string, capacity: number, peer = false) {
     this.dest = dest;
     this.capacity = capacity;
+    this.peer = peer;
   }
 
   get inFlight(): number {
@@ -71,14 +74,18 @@ export class PodTrackerSet {
   /** Pods that left with requests still in flight, kept so a pod that returns keeps its count. */
   readonly #departed = new Map<string, PodTracker>();
 
-  constructor(containerConcurrency: number) {
+  /** Trackers of gateway replicas rather than pods (PodTracker.peer). */
+  readonly peers: boolean;
+
+  constructor(containerConcurrency: number, peers = false) {
     if (!Number.isInteger(containerConcurrency) || containerConcurrency < 0) {
       throw new RangeError(`containerConcurrency: expected a whole number >= 0, got ${containerConcurrency}`);
     }
     this.containerConcurrency = containerConcurrency;
+    this.peers = peers;
   }
 
-  /** The pods that may take new requests, sorted by dest (the order subsetting slices). */
+  /** The pods that may take new requests, sorted by dest. */
   get ready(): readonly PodTracker[] {
     return this.#ready;
   }
@@ -102,7 +109,7 @@ export class PodTrackerSet {
     for (const dest of new Set(dests)) {
       let tracker = current.get(dest);
       if (tracker === undefined) {
-        tracker = this.#departed.get(dest) ?? new PodTracker(dest, this.containerConcurrency);
+        tracker = this.#departed.get(dest) ?? new PodTracker(dest, this.containerConcurrency, this.peers);
         this.#departed.delete(dest);
         added.push(dest);
       }

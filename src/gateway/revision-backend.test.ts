@@ -1,9 +1,11 @@
 // Tests of one revision's admission path: requests wait while it has no pod and go the moment
-// one is ready, containerConcurrency bounds what one replica admits (its share of the pods when
-// there are several gateways), and a revision's spec gives its limits with Knative's defaults.
+// one is ready, containerConcurrency bounds what one replica admits (only the pods it owns when
+// there are several gateways, passing requests on when it owns none), and a revision's spec gives
+// its limits with Knative's defaults.
 import { describe, expect, it, jest } from '@jest/globals';
 import type { Revision } from '../apis/serving/v1/revision-types.ts';
 import { QueueFullError } from './breaker.ts';
+import { HANDOFF_MS, podOwnership } from './pod-ownership.ts';
 import { RevisionBackend, revisionSettings, SET_ASIDE_MS } from './revision-backend.ts';
 
 const NO_STARTING = { starting: [], terminating: [] };
@@ -63,15 +65,79 @@ describe('RevisionBackend', () => {
     expect(b.tryReserve()?.tracker.dest).toBe('10.0.0.1:8080');
   });
 
-  it('takes only its share of the pods when containerConcurrency > 0 and there are two gateways', async () => {
+  it('admits only to the pods it owns when containerConcurrency > 0 and there are other replicas', async () => {
+    const pods = ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80', '10.0.0.5:80', '10.0.0.6:80'];
+    const gateways = ['10.1.0.1:8082', '10.1.0.2:8082'];
+    const seen = new Set<string>();
+    for (const self of gateways) {
+      const b = backend(1);
+      b.setPeers({ self, gateways, changedAt: 0 });
+      b.setEndpoints({ ready: pods, ...NO_STARTING });
+      const mine = podOwnership(pods, self, gateways, 1).owned;
+      expect(b.readyPods).toBe(mine.length);
+      const signal = new AbortController().signal;
+      for (let i = 0; i < mine.length; i++) seen.add((await b.reserve(signal, true)).tracker.dest);
+      expect(b.tryReserve(true)).toBeUndefined();
+    }
+    // Between them the replicas use every pod, each exactly once.
+    expect([...seen].sort()).toEqual(pods);
+  });
+
+  it('passes requests to a replica that owns a pod when it owns none, and waiters leave its queue for it', async () => {
+    const gateways = ['10.1.0.1:8082', '10.1.0.2:8082', '10.1.0.3:8082'];
+    const pod = '10.0.0.1:80';
+    const self = gateways.find((g) => podOwnership([pod], g, gateways, 1).owned.length === 0) ?? '';
     const b = backend(1);
-    b.setPeers({ selfIndex: 1, count: 2 });
-    b.setEndpoints({ ready: ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80'], ...NO_STARTING });
-    expect(b.readyPods).toBe(2);
+    b.setPeers({ self, gateways, changedAt: 0 });
     const signal = new AbortController().signal;
-    const a = await b.reserve(signal);
-    const c = await b.reserve(signal);
-    expect([a.tracker.dest, c.tracker.dest].sort()).toEqual(['10.0.0.3:80', '10.0.0.4:80']);
+    const waiting = b.reserve(signal);
+    await new Promise((r) => setImmediate(r));
+    expect(b.waiting).toBe(1);
+    b.setEndpoints({ ready: [pod], ...NO_STARTING });
+    const passed = await waiting;
+    expect(passed.tracker.peer).toBe(true);
+    expect(gateways).toContain(passed.tracker.dest);
+    expect(passed.tracker.dest).not.toBe(self);
+    expect(podOwnership([pod], passed.tracker.dest, gateways, 1).owned).toEqual([pod]);
+    // Unbounded towards the owner, which queues: ten at once, none held here.
+    const more = Array.from({ length: 10 }, () => b.tryReserve());
+    expect(more.every((r) => r?.tracker.peer === true)).toBe(true);
+    expect(b.inFlight).toBe(0);
+    // A request another replica passed here is never passed on: it waits for an owned pod.
+    expect(b.tryReserve(true)).toBeUndefined();
+    for (const r of [passed, ...more]) if (r !== undefined) b.release(r);
+  });
+
+  it('uses a pod it gains from another replica only HANDOFF_MS after the replica set changed', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const pods = ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80'];
+      const before = ['10.1.0.1:8082'];
+      const after = ['10.1.0.1:8082', '10.1.0.2:8082'];
+      const b = backend(1);
+      b.setPeers({ self: '10.1.0.2:8082', gateways: before, changedAt: Date.now() - 10_000 });
+      b.setEndpoints({ ready: pods, ...NO_STARTING });
+      // Not among the ready replicas yet: it owns nothing and passes everything on.
+      expect(b.readyPods).toBe(0);
+      b.setPeers({ self: '10.1.0.2:8082', gateways: after, changedAt: Date.now() });
+      const gained = podOwnership(pods, '10.1.0.2:8082', after, 1).owned.length;
+      expect(gained).toBeGreaterThan(0);
+      expect(b.readyPods).toBe(0);
+      jest.advanceTimersByTime(HANDOFF_MS);
+      expect(b.readyPods).toBe(gained);
+      // A pod that just became ready was nobody's: it is used at once.
+      const fresh = ['10.0.0.9:80', '10.0.0.10:80', '10.0.0.11:80', '10.0.0.12:80'].find(
+        (p) => podOwnership([p], '10.1.0.2:8082', after, 1).owned.length > 0,
+      );
+      b.setPeers({ self: '10.1.0.2:8082', gateways: after, changedAt: Date.now() });
+      if (fresh !== undefined) {
+        b.setEndpoints({ ready: [...pods, fresh], ...NO_STARTING });
+        expect(b.readyPods).toBe(gained + 1);
+      }
+      b.close(new Error('test over'));
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('drops a terminating pod from new requests', async () => {

@@ -1,14 +1,16 @@
 // One revision as the gateway sees it: its pods (ready per the EndpointSlices, or found ready by
-// our own probe while the slices still say starting), this replica's share of them when
-// containerConcurrency limits pods, the bounded queue of requests waiting for room, and the
-// load-balancing policy that picks a pod. `reserve` is the whole admission path of a request.
+// our own probe while the slices still say starting), the pods this replica owns when
+// containerConcurrency limits pods (pod-ownership.ts) and the replicas that own the others, the
+// bounded queue of requests waiting for room, and the load-balancing policy that picks a pod.
+// `reserve` is the whole admission path of a request: a slot on an owned pod, or, when this
+// replica owns none while others do, a pass to one of those replicas, which admits it there.
 import type { Revision } from '../apis/serving/v1/revision-types.ts';
 import { Breaker } from './breaker.ts';
 import type { RevisionEndpoints } from './endpoints.ts';
-import { lbPolicyFor, type LBPolicy } from './lb-policy.ts';
+import { lbPolicyFor, RandomChoiceOfTwo, type LBPolicy } from './lb-policy.ts';
+import { HANDOFF_MS, podOwnership, revisionCapacity } from './pod-ownership.ts';
 import { PodTrackerSet, type PodReservation } from './pod-trackers.ts';
 import { StartingPodProber, type ProbeSpec } from './prober.ts';
-import { assignPods, revisionCapacity } from './subsetting.ts';
 
 /** What a request to this revision may take, from its spec (Knative's defaults when unset). */
 export interface RevisionSettings {
@@ -51,10 +53,20 @@ export function revisionSettings(rev: Revision | undefined): RevisionSettings {
   };
 }
 
+/** The gateway replicas, by the address of their peer listener (`ip:port`). */
 export interface Peers {
-  /** This replica's index among the ready gateways sorted by IP, or -1 when not among them. */
-  selfIndex: number;
-  count: number;
+  self: string;
+  /** The ready replicas, this one included when it is ready. */
+  gateways: readonly string[];
+  /** Date.now() when the set of replicas last changed: pods change owner only then. */
+  changedAt: number;
+}
+
+/** Waiters leave the queue to be passed to a replica that owns pods (reserve() picks again). */
+class Rerouted extends Error {
+  constructor() {
+    super('rerouted to a replica that owns pods');
+  }
 }
 
 export class RevisionBackend {
@@ -70,7 +82,15 @@ export class RevisionBackend {
   private readonly probed = new Set<string>();
   /** Pods that refused a connection (most likely leaving before their slice says so). */
   private readonly setAsidePods = new Map<string, NodeJS.Timeout>();
-  private peers: Peers = { selfIndex: -1, count: 1 };
+  private peers: Peers = { self: '', gateways: [], changedAt: 0 };
+  /** The replicas this one passes requests to while it owns no pod (capacity unbounded: they queue). */
+  private readonly owners = new PodTrackerSet(0, true);
+  private readonly ownerPolicy = new RandomChoiceOfTwo();
+  /** Pods owned at the last recompute (undefined before the first), and pods not to use yet. */
+  private owned: Set<string> | undefined;
+  private readonly handoffs = new Map<string, NodeJS.Timeout>();
+  /** The ready pods at the last recompute: a pod not among them is new, and no replica used it. */
+  private known = new Set<string>();
   /** When the revision last had no pod while a request waited: the start of a cold start. */
   lastUsed = 0;
 
@@ -95,6 +115,11 @@ export class RevisionBackend {
   /** Ready pods this replica may use now. */
   get readyPods(): number {
     return this.trackers.ready.length;
+  }
+
+  /** Requests can go somewhere now: to an owned pod, or to a replica that owns one. */
+  get serving(): boolean {
+    return this.trackers.ready.length > 0 || this.owners.ready.length > 0;
   }
 
   get waiting(): number {
@@ -150,16 +175,22 @@ export class RevisionBackend {
   }
 
   setPeers(peers: Peers): void {
-    if (peers.selfIndex === this.peers.selfIndex && peers.count === this.peers.count) return;
-    this.peers = peers;
+    const same =
+      peers.self === this.peers.self &&
+      peers.gateways.length === this.peers.gateways.length &&
+      peers.gateways.every((g, i) => g === this.peers.gateways[i]);
+    if (same) return;
+    this.peers = { self: peers.self, gateways: [...peers.gateways].sort(), changedAt: peers.changedAt };
     this.recompute();
   }
 
   /**
-   * A slot on a pod now, when the revision has room and nobody queues ahead; undefined otherwise
-   * (then reserve() waits). The warm path: no promise, no abort signal.
+   * A slot now, when the revision has room and nobody queues ahead; undefined otherwise (then
+   * reserve() waits). The warm path: no promise, no abort signal. `local`: only an owned pod will
+   * do (a request another replica passed here is never passed on again).
    */
-  tryReserve(): PodReservation | undefined {
+  tryReserve(local = false): PodReservation | undefined {
+    if (!local && this.forwarding) return this.ownerPolicy.pick(this.owners.ready);
     if (!this.breaker.tryAcquire()) return undefined;
     const reservation = this.policy.pick(this.trackers.ready);
     if (reservation === undefined) this.breaker.release();
@@ -167,12 +198,22 @@ export class RevisionBackend {
   }
 
   /**
-   * A pod with room for one more request, waiting in the revision's queue while there is none.
-   * Rejects with QueueFullError when the queue is full and with the signal's reason on abort.
+   * A pod with room for one more request (or, unless `local`, a replica that owns one), waiting
+   * in the revision's queue while there is none. Rejects with QueueFullError when the queue is
+   * full and with the signal's reason on abort.
    */
-  async reserve(signal: AbortSignal): Promise<PodReservation> {
+  async reserve(signal: AbortSignal, local = false): Promise<PodReservation> {
     for (;;) {
-      await this.breaker.acquire(signal);
+      if (!local && this.forwarding) {
+        const pass = this.ownerPolicy.pick(this.owners.ready);
+        if (pass !== undefined) return pass;
+      }
+      try {
+        await this.breaker.acquire(signal);
+      } catch (error) {
+        if (error instanceof Rerouted) continue;
+        throw error;
+      }
       const reservation = this.policy.pick(this.trackers.ready);
       if (reservation !== undefined) return reservation;
       // The breaker had room but no pod did (pods changed under us): queue again.
@@ -183,7 +224,7 @@ export class RevisionBackend {
 
   release(reservation: PodReservation): void {
     reservation.release();
-    this.breaker.release();
+    if (!reservation.tracker.peer) this.breaker.release();
   }
 
   /** Stops probing and fails whatever waits; the revision is gone. */
@@ -191,16 +232,46 @@ export class RevisionBackend {
     this.prober.stop();
     for (const timer of this.setAsidePods.values()) clearTimeout(timer);
     this.setAsidePods.clear();
+    for (const timer of this.handoffs.values()) clearTimeout(timer);
+    this.handoffs.clear();
     this.breaker.rejectAll(reason);
+  }
+
+  /** This replica owns no usable pod, and other replicas own some: requests go to them. */
+  private get forwarding(): boolean {
+    return this.trackers.ready.length === 0 && this.owners.ready.length > 0;
   }
 
   private recompute(): void {
     const ready = [...this.endpoints.ready, ...this.probed].filter((a) => !this.setAsidePods.has(a));
     const cc = this.settings.containerConcurrency;
-    const assigned = assignPods(ready, this.peers.selfIndex, this.peers.count, cc);
-    this.trackers.update(assigned);
-    this.breaker.setCapacity(
-      revisionCapacity({ routing: 'pods', containerConcurrency: cc, assignedPods: assigned.length }),
-    );
+    const { owned, owners } = podOwnership(ready, this.peers.self, this.peers.gateways, cc);
+    // A pod that was another replica's until the replica set changed may still carry that
+    // replica's requests: it is used from HANDOFF_MS after the change on. A pod that just became
+    // ready is nobody's yet; on the first recompute any pod may have been another's.
+    const wait = this.peers.changedAt + HANDOFF_MS - Date.now();
+    for (const pod of owned) {
+      if (wait <= 0 || this.handoffs.has(pod)) continue;
+      if (this.owned !== undefined && (this.owned.has(pod) || !this.known.has(pod))) continue;
+      const timer = setTimeout(() => {
+        this.handoffs.delete(pod);
+        this.recompute();
+      }, wait);
+      timer.unref();
+      this.handoffs.set(pod, timer);
+    }
+    for (const [pod, timer] of this.handoffs) {
+      if (owned.includes(pod) && wait > 0) continue;
+      clearTimeout(timer);
+      this.handoffs.delete(pod);
+    }
+    this.owned = new Set(owned);
+    this.known = new Set(ready);
+    const usable = owned.filter((pod) => !this.handoffs.has(pod));
+    this.trackers.update(usable);
+    this.owners.update(usable.length === 0 ? owners : []);
+    this.breaker.setCapacity(revisionCapacity(cc, usable.length));
+    // Requests waiting for an owned pod go to a replica that owns one instead.
+    if (this.forwarding && this.breaker.waiting > 0) this.breaker.rejectAll(new Rerouted());
   }
 }

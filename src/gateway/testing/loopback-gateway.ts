@@ -33,6 +33,8 @@ export interface LoopbackGatewayOptions {
 
 export interface LoopbackGateway {
   port: number;
+  /** The peer listener's address (`127.0.0.1:port`), where other replicas pass requests. */
+  peerAddress: string;
   fast: FastPath;
   pipeline: Pipeline;
   /** `ns/hello-00001`. */
@@ -110,9 +112,18 @@ export async function loopbackGateway(options: LoopbackGatewayOptions = {}): Pro
     keepAliveTimeoutMs: 75_000,
     headersTimeoutMs: options.headersTimeoutMs ?? 60_000,
   });
+  const peer = createListener({
+    listener: 'peer',
+    pipeline,
+    httpPath,
+    keepAliveTimeoutMs: 75_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 60_000,
+  });
   await fast.listen(0, '127.0.0.1');
+  await peer.listen(0, '127.0.0.1');
   return {
     port: (fast.server.address() as AddressInfo).port,
+    peerAddress: `127.0.0.1:${String((peer.server.address() as AddressInfo).port)}`,
     fast,
     pipeline,
     backend,
@@ -124,10 +135,12 @@ export async function loopbackGateway(options: LoopbackGatewayOptions = {}): Pro
       return Object.fromEntries(values.map((v) => [String(v.labels.reason), v.value]));
     },
     close: async () => {
-      fast.close();
-      for (const conn of fast.connections) conn.socket.destroy();
-      fast.options.fallback.closeAllConnections();
-      fast.destroy();
+      for (const listener of [fast, peer]) {
+        listener.close();
+        for (const conn of listener.connections) conn.socket.destroy();
+        listener.options.fallback.closeAllConnections();
+        listener.destroy();
+      }
       httpPath.close();
       pipeline.close();
       backend.close(new Error('test over'));
@@ -135,4 +148,19 @@ export async function loopbackGateway(options: LoopbackGatewayOptions = {}): Pro
       await new Promise((resolve) => setImmediate(resolve));
     },
   };
+}
+
+/**
+ * `count` replicas of the gateway in front of the same pods, each knowing the others by their peer
+ * listeners, as the replicas of one Deployment do: each pod is owned by exactly one of them.
+ */
+export async function gatewayReplicas(
+  count: number,
+  options: LoopbackGatewayOptions = {},
+): Promise<LoopbackGateway[]> {
+  const replicas: LoopbackGateway[] = [];
+  for (let i = 0; i < count; i++) replicas.push(await loopbackGateway(options));
+  const gateways = replicas.map((r) => r.peerAddress);
+  for (const r of replicas) r.backend.setPeers({ self: r.peerAddress, gateways, changedAt: 0 });
+  return replicas;
 }
