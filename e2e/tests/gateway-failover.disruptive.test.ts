@@ -1,12 +1,14 @@
 // Gateway replicas come and go under load: with two replicas behind ebb-gateway, deleting one
 // (as a rollout or a node drain does) loses no request. The leaving replica reports not ready,
 // keeps serving while the Service catches up, asks clients to reconnect, and finishes what is in
-// flight before it exits. Disruptive: it changes ebb's own Deployment, so it runs after the other
-// suites.
+// flight before it exits. And with 1, 2 or 3 replicas, containerConcurrency 1 still means one
+// request at a time in the pod: the replicas share the pods out (docs/dataplane.md). Disruptive:
+// it changes ebb's own Deployment, so it runs after the other suites.
 import { AutoscalingV2Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CustomResources, SERVING_SERVICES } from '../../src/controller/kube.ts';
-import { gateway, Load, send, type Gateway } from './dataplane-client.ts';
+import { z } from 'zod';
+import { burst, gateway, Load, send, tally, type Gateway } from './dataplane-client.ts';
 import {
   apps,
   core,
@@ -105,4 +107,44 @@ describe('gateway replicas', () => {
       failures: [],
     });
   });
+});
+
+describe('containerConcurrency across gateway replicas', () => {
+  /** What dev.local/autoscale answers: requests in flight now and the most it ever held at once. */
+  const AutoscaleAnswer = z.object({ inflight: z.number(), maxInflight: z.number() });
+
+  it.each([[1], [2], [3]])(
+    'with %i gateway replica(s), a containerConcurrency 1 pod never holds two requests, and none fails',
+    async (replicas) => {
+      await gatewayReplicas(replicas);
+      await eventually(
+        `${String(replicas)} ready gateway pod(s)`,
+        async () => ((await readyGatewayPods()).length === replicas ? true : undefined),
+        120_000,
+      );
+      const name = `single-${String(replicas)}`;
+      const svc = steadyService(ns, name);
+      const template = svc.spec.template;
+      if (template.spec === undefined || template.metadata?.annotations === undefined)
+        throw new Error('steadyService has no template');
+      template.spec.containerConcurrency = 1;
+      template.metadata.annotations['autoscaling.knative.dev/max-scale'] = '1';
+      await custom.create(SERVING_SERVICES, svc);
+      const host = await readyHost(ns, name);
+      // Every replica routes the host before the bursts (kube-proxy spreads connections over them).
+      await eventually('the gateways to route the host', async () => {
+        const answers = await Promise.all(
+          Array.from({ length: 10 }, () => send(gw, host, '/?sleep=0', 10_000)),
+        );
+        return answers.every((a) => a.status === 200) ? true : undefined;
+      });
+      const answered = [
+        ...(await burst(gw, host, '/?sleep=100', 20)),
+        ...(await burst(gw, host, '/?sleep=100', 20)),
+      ];
+      expect(tally(answered).failures).toEqual([]);
+      const held = answered.map((a) => AutoscaleAnswer.parse(JSON.parse(a.body)).maxInflight);
+      expect(Math.max(...held)).toBe(1);
+    },
+  );
 });

@@ -1,7 +1,7 @@
 // The fast path over loopback sockets, with the gateway's real pipeline, node:http path, routing
-// table and revision backend in front of a node:http app: what it serves itself, what it hands to node:http
-// (and that node:http then serves the connection), the pod's framings, timeouts, pipelining and
-// clients that go away. No Kubernetes here; e2e/ covers the gateway in the cluster.
+// table and revision backend in front of a node:http app: what it serves itself, what it hands to
+// node:http (and that node:http then serves the connection), the pod's framings, timeouts,
+// pipelining and clients that go away. No Kubernetes here; e2e/ covers the gateway in the cluster.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import {

@@ -260,8 +260,8 @@ class FastExchange implements TimedExchange {
     const client = this.conn.socket;
     for (;;) {
       const end = buffer.indexOf(CRLF2);
-      if (end < 0) {
-        if (buffer.length > MAX_HEAD) this.badResponse('a response head over 16 KiB');
+      if (end < 0 || end + 4 > MAX_HEAD) {
+        if (end >= 0 || buffer.length > MAX_HEAD) this.badResponse('a response head over 16 KiB');
         // Copied: the bytes read are in a buffer the next read reuses.
         else this.headBuffer = Buffer.from(buffer);
         return;
@@ -431,7 +431,7 @@ class FastExchange implements TimedExchange {
     }
     this.detach(false);
     const close = this.closeClient || this.pipeline.draining();
-    this.conn.socket.write(gatewayAnswer(code, why, close), 'latin1');
+    this.conn.socket.write(gatewayAnswer(code, why, close, this.method === 'HEAD'), 'latin1');
     this.pipeline.admission.finish(this.ticket, code);
     this.conn.exchangeDone(close);
   }
@@ -473,7 +473,7 @@ class Connection {
   exchange: FastExchange | undefined;
   private pending: Buffer | undefined;
   /** How far the head at the front of `pending` has been checked. */
-  private readonly progress: HeadProgress = { line: 0, checked: 0 };
+  private readonly progress: HeadProgress = { line: 0, checked: 0, lengths: 0 };
   /** When the first byte of the head at the front of `pending` came; 0 when none is pending. */
   private headSince = 0;
   /** The client shut down its sending side. */
@@ -588,6 +588,7 @@ class Connection {
     this.pending = end === pending.length ? undefined : pending.subarray(end);
     this.progress.line = 0;
     this.progress.checked = 0;
+    this.progress.lengths = 0;
     this.headSince = this.pending === undefined ? 0 : performance.now();
     const now = performance.now();
     const dest = ticket.reservation?.tracker.dest ?? '';

@@ -82,7 +82,13 @@ describe('isWebsocketUpgrade', () => {
     ['', false],
     [undefined, false],
   ])('Upgrade: %s → %s', (upgrade, expected) => {
-    expect(isWebsocketUpgrade({ headers: upgrade === undefined ? {} : { upgrade } })).toBe(expected);
+    expect(isWebsocketUpgrade({ method: 'GET', headers: upgrade === undefined ? {} : { upgrade } })).toBe(
+      expected,
+    );
+  });
+
+  it.each(['POST', 'PATCH', 'PUT'])('is false for %s, which is served as a plain request', (method) => {
+    expect(isWebsocketUpgrade({ method, headers: { upgrade: 'websocket' } })).toBe(false);
   });
 });
 

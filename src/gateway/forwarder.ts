@@ -75,13 +75,17 @@ function closeDelimited(headers: Readonly<IncomingHttpHeaders>): boolean {
 }
 
 /**
- * True for a request asking for a websocket, the one upgrade the gateway tunnels. Any other (e.g.
- * `Upgrade: h2c` from `curl --http2`) is served as the plain HTTP/1.1 request it also is, as RFC
- * 9110 §7.8 lets a server do.
+ * True for a GET asking for a websocket (RFC 6455 §4.1), the one upgrade the gateway tunnels. Any
+ * other (e.g. `Upgrade: h2c` from `curl --http2`, or a websocket upgrade on another method) is
+ * served as the plain HTTP/1.1 request it also is, as RFC 9110 §7.8 lets a server do.
  */
-export function isWebsocketUpgrade(req: Pick<IncomingMessage, 'headers'>): boolean {
+export function isWebsocketUpgrade(req: Pick<IncomingMessage, 'headers' | 'method'>): boolean {
   const upgrade = req.headers.upgrade;
-  return upgrade !== undefined && upgrade.split(',').some((p) => p.trim().toLowerCase() === 'websocket');
+  return (
+    req.method === 'GET' &&
+    upgrade !== undefined &&
+    upgrade.split(',').some((p) => p.trim().toLowerCase() === 'websocket')
+  );
 }
 
 export interface ForwardOptions {
@@ -103,11 +107,18 @@ export interface ForwardOptions {
   onError: (error: NodeJS.ErrnoException, delivery: Delivery) => void;
 }
 
-class UnsolicitedUpgrade extends Error {
-  readonly code = 'EUNSOLICITED101';
-  constructor() {
-    super('101 Switching Protocols to a request that did not ask to upgrade');
-  }
+/** An answer that cannot be relayed: the exchange fails with 502, naming why. */
+class MalformedAnswer extends Error {
+  readonly code = 'EMALFORMED';
+}
+
+/** Why the pod's parsed answer cannot go to the client, or undefined when it can. */
+function unrelayable(answer: IncomingMessage): string | undefined {
+  const status = answer.statusCode ?? 0;
+  if (answer.httpVersionMajor !== 1) return `an HTTP/${answer.httpVersion} status line`;
+  if (status === 101) return '101 Switching Protocols to a request that did not ask to upgrade';
+  if (status < 200 || status > 999) return `a final answer with status ${String(status)}`;
+  return undefined;
 }
 
 /** Sends `req` on to the pod and streams the pod's answer into `res`. */
@@ -123,8 +134,11 @@ export function forward(req: IncomingMessage, res: ServerResponse, options: Forw
   let failed = false;
   let connected = false;
   let answered = false;
+  let response: IncomingMessage | undefined;
   const fail = (error: NodeJS.ErrnoException): void => {
-    if (failed) return;
+    // Bytes after a whole answer (llhttp reads them as the next one): this exchange is complete,
+    // and node:http drops the connection.
+    if (failed || response?.complete === true) return;
     failed = true;
     options.onError(error, deliveryOf(connected, upstream.reusedSocket, answered, error.code ?? ''));
   };
@@ -145,10 +159,11 @@ export function forward(req: IncomingMessage, res: ServerResponse, options: Forw
   upstream.on('upgrade', (_answer: IncomingMessage, socket: Socket) => {
     answered = true;
     socket.destroy();
-    fail(new UnsolicitedUpgrade());
+    fail(new MalformedAnswer('101 Switching Protocols to a request that did not ask to upgrade'));
   });
   upstream.on('response', (answer) => {
     answered = true;
+    response = answer;
     // The head goes to the client once llhttp is done with the bytes that brought it: a body
     // broken from its first bytes then fails the exchange (502) before the client sees a 200.
     queueMicrotask(() => {
@@ -156,7 +171,22 @@ export function forward(req: IncomingMessage, res: ServerResponse, options: Forw
         answer.destroy();
         return;
       }
-      relayResponse(res, answer, options);
+      const problem = unrelayable(answer);
+      try {
+        if (problem === undefined) {
+          relayResponse(res, answer, options);
+          return;
+        }
+      } catch (error) {
+        // node:http refused the status or reason before writing anything.
+        answer.destroy();
+        response = undefined;
+        fail(new MalformedAnswer(`a malformed status line: ${(error as Error).message}`));
+        return;
+      }
+      answer.destroy();
+      response = undefined;
+      fail(new MalformedAnswer(problem));
     });
   });
   // A client that goes away mid-request ends the exchange with the pod too.

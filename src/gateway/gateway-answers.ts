@@ -5,8 +5,16 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
+/**
+ * The reason as one line of printable ASCII: it may quote a pod's bytes, and the answer's length
+ * must count what is written (as latin1 on a socket).
+ */
+function printable(message: string): string {
+  return message.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function answerFields(message: string): { body: string; fields: Record<string, string> } {
-  const body = `${message}\n`;
+  const body = `${printable(message)}\n`;
   return {
     body,
     fields: {
@@ -17,13 +25,13 @@ function answerFields(message: string): { body: string; fields: Record<string, s
   };
 }
 
-/** The whole answer, head and body, as latin1-safe text for a socket. */
-export function gatewayAnswer(code: number, message: string, close: boolean): string {
+/** The whole answer, head and body (none to a HEAD request), as ASCII for a socket. */
+export function gatewayAnswer(code: number, message: string, close: boolean, toHead = false): string {
   const { body, fields } = answerFields(message);
   let head = `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\n`;
   for (const [name, value] of Object.entries(fields)) head += `${name}: ${value}\r\n`;
   if (close) head += 'connection: close\r\n';
-  return `${head}\r\n${body}`;
+  return `${head}\r\n${toHead ? '' : body}`;
 }
 
 /** The answer through node:http's response, unless that response has begun already. */
@@ -31,7 +39,8 @@ export function answerResponse(res: ServerResponse, code: number, message: strin
   if (res.headersSent || res.destroyed) return;
   const { body, fields } = answerFields(message);
   if (close) fields.connection = 'close';
-  res.writeHead(code, fields).end(body);
+  // The reason is given: a pod's reason that node:http refused may still be set on `res`.
+  res.writeHead(code, STATUS_CODES[code] ?? '', fields).end(body);
 }
 
 /** The answer straight on a socket that node:http no longer frames (an upgrade, a refused head), then the end. */

@@ -21,19 +21,50 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
  */
 const NEVER_LISTED: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'host']);
 
+const KEEP_ALIVE: readonly string[] = Object.freeze(['keep-alive']);
+const CLOSE: readonly string[] = Object.freeze(['close']);
+const NO_TOKENS: readonly string[] = Object.freeze([]);
+
+/** `value` is `lower` (lowercase) in any case of its letters, without a string made. */
+function sameToken(value: string, lower: string): boolean {
+  if (value.length !== lower.length) return false;
+  for (let i = 0; i < value.length; i++) {
+    let c = value.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * A Connection value's tokens, lowercase, without empty ones and without the fields that are
+ * never dropped for being named (framing, Host). Nearly always a single `keep-alive` or `close`,
+ * which takes no split and allocates nothing.
+ */
+export function connectionTokens(value: string): readonly string[] {
+  if (!value.includes(',')) {
+    const trimmed = value.trim();
+    if (sameToken(trimmed, 'keep-alive')) return KEEP_ALIVE;
+    if (sameToken(trimmed, 'close')) return CLOSE;
+    const token = trimmed.toLowerCase();
+    return token === '' || NEVER_LISTED.has(token) ? NO_TOKENS : [token];
+  }
+  const tokens: string[] = [];
+  for (const part of value.split(',')) {
+    const token = part.trim().toLowerCase();
+    if (token !== '' && !NEVER_LISTED.has(token)) tokens.push(token);
+  }
+  return tokens;
+}
+
 /**
  * The field names a Connection header lists that are dropped with it, lowercase: every listed
  * name but the framing fields and Host. `close`, `keep-alive` and `upgrade` are among them as
  * tokens; a field of that name is this hop's too.
  */
 export function listedFields(value: string | readonly string[] | undefined): Set<string> {
-  const listed = new Set<string>();
-  if (value === undefined) return listed;
-  for (const part of (typeof value === 'string' ? value : value.join(',')).split(',')) {
-    const token = part.trim().toLowerCase();
-    if (token !== '' && !NEVER_LISTED.has(token)) listed.add(token);
-  }
-  return listed;
+  if (value === undefined) return new Set();
+  return new Set(connectionTokens(typeof value === 'string' ? value : value.join(',')));
 }
 
 /** True for a field a proxy never passes on: hop-by-hop, or named by the Connection header. */
@@ -69,21 +100,25 @@ export function transferCodings(value: string | readonly string[]): string[] {
 export function responseFraming(
   method: string,
   status: number,
-  contentLengths: readonly string[],
+  length: string | undefined,
+  lengthFields: number,
   transferEncoding: string | undefined,
 ): Framing | string {
-  if (contentLengths.length > 1) return `a repeated Content-Length (${contentLengths.join(', ')})`;
-  const length = contentLengths[0];
+  if (lengthFields > 1) return 'a repeated Content-Length';
   if (length !== undefined && !isLength(length)) return `an invalid Content-Length ${JSON.stringify(length)}`;
   if (transferEncoding !== undefined && length !== undefined)
     return 'Content-Length beside Transfer-Encoding';
-  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) return { kind: 'none' };
+  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) return NO_BODY;
   if (transferEncoding !== undefined) {
-    return transferCodings(transferEncoding).at(-1) === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
+    return transferCodings(transferEncoding).at(-1) === 'chunked' ? CHUNKED : TO_CLOSE;
   }
   if (length !== undefined) return { kind: 'length', length: Number(length) };
-  return { kind: 'close' };
+  return TO_CLOSE;
 }
+
+const NO_BODY: Framing = Object.freeze({ kind: 'none' });
+const CHUNKED: Framing = Object.freeze({ kind: 'chunked' });
+const TO_CLOSE: Framing = Object.freeze({ kind: 'close' });
 
 /** One to fifteen decimal digits, nothing else. */
 function isLength(value: string): boolean {

@@ -5,7 +5,7 @@
 // llhttp, and never two that might disagree about where a message ends. Pure: no I/O.
 import { METHODS } from 'node:http';
 import { forwardedElement, INTERNAL_HEADERS, isInternalHeader, plainIP } from './forward-headers.ts';
-import { HOP_BY_HOP, listedFields, responseFraming, type Framing } from './hop-by-hop.ts';
+import { connectionTokens, HOP_BY_HOP, responseFraming, type Framing } from './hop-by-hop.ts';
 
 export type { Framing } from './hop-by-hop.ts';
 
@@ -180,15 +180,6 @@ function keptLines(head: string, count: number, runStart: number, runEnd: number
   return out;
 }
 
-/**
- * A Connection header's tokens, lowercase; '' for an empty list element. Nearly always a single
- * `keep-alive` or `close`, which takes no split. The value comes trimmed from scanFields.
- */
-function connectionList(value: string): string[] {
-  if (!value.includes(',')) return [value.toLowerCase()];
-  return value.split(',').map((part) => part.trim().toLowerCase());
-}
-
 /** `value` joined to what came before, as repeated fields are (RFC 9110 §5.3). */
 function joinValue(joined: string | undefined, value: string): string {
   return joined === undefined ? value : `${joined}, ${value}`;
@@ -199,11 +190,12 @@ function nonBlank(value: string | undefined): string | undefined {
 }
 
 /** The methods llhttp parses in a request (node:http's METHODS), as they must be written: uppercase. */
-const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
+const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS.filter((m) => m !== 'CONNECT'));
 
 /**
  * The end of the method in a request line `METHOD /target HTTP/1.1`, or -1 for any other shape. The
- * method must be one llhttp knows: it refuses any other, so the fast path must not serve it.
+ * method must be one llhttp knows: it refuses any other, so the fast path must not serve it. Nor
+ * CONNECT, which llhttp reads as a tunnel whatever its target.
  */
 function requestLine(first: string): number {
   const n = first.length;
@@ -276,9 +268,9 @@ export function parseFastRequest(head: string): FastRequest | undefined {
       case 'expect':
         return undefined;
       case 'connection': {
-        for (const t of connectionList(valueOf(head, i))) {
+        for (const t of connectionTokens(valueOf(head, i))) {
           if (t === 'close') close = true;
-          else if (t !== 'keep-alive' && t !== '') return undefined;
+          else if (t !== 'keep-alive') return undefined;
         }
         verdicts[i] = DROP;
         break;
@@ -333,6 +325,8 @@ const LF = 0x0a;
 export interface HeadProgress {
   line: number;
   checked: number;
+  /** Content-Length lines seen in the head so far (a second one is refused by llhttp). */
+  lengths?: number;
 }
 
 /** What the fast path makes of the bytes a client has sent so far; it acts on none before `request`. */
@@ -359,22 +353,20 @@ const TOO_LARGE: HeadRead = { kind: 'decline', reason: 'head' };
  */
 export function readRequestHead(pending: Buffer, progress: HeadProgress): HeadRead {
   const end = pending.indexOf(CRLF2, Math.max(0, progress.line - 2));
-  if (end >= 0) {
-    if (end + 4 > MAX_HEAD) return TOO_LARGE;
+  if (end >= 0 && end + 4 <= MAX_HEAD) {
     const request = parseFastRequest(pending.toString('latin1', 0, end));
     return request === undefined ? DECLINE : { kind: 'request', request, end: end + 4 };
   }
-  if (pending.length > MAX_HEAD) return TOO_LARGE;
-  const n = pending.length;
+  // Whatever way the bytes came, in one read or many, the first MAX_HEAD of them decide.
+  const n = Math.min(pending.length, MAX_HEAD);
   for (let i = progress.checked; i < n; i++) {
     const c = pending[i] ?? 0;
     if (c === LF) {
       if (i === 0 || pending[i - 1] !== CR) return DECLINE;
-      const line = pending.toString('latin1', progress.line, i - 1);
-      if (progress.line === 0 ? requestLine(line) < 0 : scanFields(line, 0) !== 1) return DECLINE;
+      if (!plainLine(pending.toString('latin1', progress.line, i - 1), progress)) return DECLINE;
       progress.line = i + 1;
     } else if (c === CR) {
-      if (i + 1 < n && pending[i + 1] !== LF) return DECLINE;
+      if (i + 1 < pending.length && pending[i + 1] !== LF) return DECLINE;
     } else if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
       return DECLINE;
     } else if (c === 0x20 && progress.line === 0 && !knownMethodBefore(pending, i)) {
@@ -382,8 +374,27 @@ export function readRequestHead(pending: Buffer, progress: HeadProgress): HeadRe
     }
   }
   progress.checked = n;
-  return PARTIAL;
+  return pending.length > MAX_HEAD || end >= 0 ? TOO_LARGE : PARTIAL;
 }
+
+/**
+ * A whole line of a head still arriving: the request line, or a field line the fast path could
+ * serve. A Transfer-Encoding, a Content-Length other than 0, or a second one, is declined at once:
+ * the fast path serves no body, and llhttp refuses some of them at the line's end.
+ */
+function plainLine(line: string, progress: HeadProgress): boolean {
+  if (progress.line === 0) return requestLine(line) >= 0;
+  if (scanFields(line, 0) !== 1) return false;
+  const name = nameIfWanted(line, 0, FRAMING_NAMES, false);
+  if (name === 'transfer-encoding') return false;
+  if (name === 'content-length') {
+    progress.lengths = (progress.lengths ?? 0) + 1;
+    return progress.lengths === 1 && valueOf(line, 0) === '0';
+  }
+  return true;
+}
+
+const FRAMING_NAMES = nameLengths(['content-length', 'transfer-encoding']);
 
 /** At the first space of a request line: whether the bytes before it are a method llhttp knows. */
 function knownMethodBefore(pending: Buffer, space: number): boolean {
@@ -440,7 +451,8 @@ export function parseResponseHead(head: string, method: string, closeClient: boo
   /** Names the Connection header lists besides the hop-by-hop ones, which go anyway. */
   let listed: Set<string> | undefined;
   let closeListed = false;
-  const lengths: string[] = [];
+  let length: string | undefined;
+  let lengthFields = 0;
   let encoding: string | undefined;
   for (let i = 0; i < count; i++) {
     const lower = nameIfWanted(head, i, RESPONSE_NAMES, false);
@@ -449,14 +461,15 @@ export function parseResponseHead(head: string, method: string, closeClient: boo
       case '':
         break;
       case 'connection':
-        for (const t of listedFields(valueOf(head, i))) {
+        for (const t of connectionTokens(valueOf(head, i))) {
           if (t === 'close') closeListed = true;
           if (!HOP_BY_HOP.has(t)) (listed ??= new Set()).add(t);
         }
         verdicts[i] = DROP;
         break;
       case 'content-length':
-        lengths.push(valueOf(head, i));
+        length = valueOf(head, i);
+        lengthFields++;
         break;
       case 'transfer-encoding':
         encoding = joinValue(encoding, valueOf(head, i));
@@ -465,7 +478,7 @@ export function parseResponseHead(head: string, method: string, closeClient: boo
         if (HOP_BY_HOP.has(lower)) verdicts[i] = DROP;
     }
   }
-  const framing = responseFraming(method, status, lengths, encoding);
+  const framing = responseFraming(method, status, length, lengthFields, encoding);
   if (typeof framing === 'string') return framing;
   // Fields the Connection header names are this hop's only (it can name any, on any line).
   if (listed !== undefined)

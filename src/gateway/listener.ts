@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { FastPath } from './fast-path.ts';
 import { isWebsocketUpgrade } from './forwarder.ts';
-import { answerSocket, clientErrorAnswer } from './gateway-answers.ts';
+import { answerSocket } from './gateway-answers.ts';
 import type { NodeHttpPath } from './node-http-path.ts';
 import type { Entry, Pipeline } from './pipeline.ts';
 
@@ -38,9 +38,7 @@ export function createListener(options: ListenerOptions): FastPath {
     answerSocket(socket, 405, 'CONNECT is not served: the gateway is not a forward proxy');
   });
   fallback.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    const { status, message } = clientErrorAnswer(error.code);
-    pipeline.metrics.refusedRequest(status === 408 ? 'timeout' : 'bad_request');
-    answerSocket(socket, status, message);
+    httpPath.refuseBytes(socket, error.code);
   });
   return new FastPath({
     listener,

@@ -18,7 +18,7 @@ import {
   upgradeRequestHeaders,
   upgradeResponseHeaders,
 } from './forwarder.ts';
-import { answerResponse, answerSocket } from './gateway-answers.ts';
+import { answerResponse, answerSocket, clientErrorAnswer } from './gateway-answers.ts';
 import { REVISION_HEADER, type Entry, type Pipeline } from './pipeline.ts';
 import { isIdempotent, mayResend, podGone, type Delivery } from './replay.ts';
 import { singleHost, type RouteResult } from './request-routing.ts';
@@ -109,6 +109,8 @@ export class NodeHttpPath {
   /** Tunnels websocket upgrades. */
   private readonly proxy = new ProxyServer({ xfwd: false, ws: true });
   private readonly upgrades = new WeakMap<IncomingMessage, UpgradeExchange>();
+  /** The request in flight on each connection, for refusals that must wait behind its answer. */
+  private readonly responding = new WeakMap<Socket, { res: ServerResponse; ex?: ProxiedExchange }>();
 
   constructor(pipeline: Pipeline) {
     this.pipeline = pipeline;
@@ -131,6 +133,39 @@ export class NodeHttpPath {
 
   close(): void {
     this.agent.destroy();
+  }
+
+  /**
+   * llhttp refused bytes on `socket` (node:http's 'clientError', with llhttp's code). When they
+   * were the body of the request in flight, that request is cut off and answered with the refusal
+   * (or cut, if its answer began). When they came after it, its answer goes first, whole, then
+   * the refusal: a refusal of a pipelined head never overtakes the answer before it. After a
+   * request that closes the connection, nothing more is read or answered.
+   */
+  refuseBytes(socket: Socket, code: string | undefined): void {
+    const closing = code === 'HPE_CLOSED_CONNECTION';
+    const { status, message } = clientErrorAnswer(code);
+    if (!closing) this.pipeline.metrics.refusedRequest(status === 408 ? 'timeout' : 'bad_request');
+    const refuse = (): void => {
+      if (closing) socket.end();
+      else answerSocket(socket, status, message);
+    };
+    const current = this.responding.get(socket);
+    const res = current?.res;
+    if (res === undefined || res.writableFinished) {
+      refuse();
+      return;
+    }
+    if (!res.req.complete) {
+      if (current?.ex !== undefined) this.fail(current.ex, status, message, true);
+      else if (!res.headersSent) answerResponse(res, status, message, true);
+      else res.destroy();
+      return;
+    }
+    res.once('finish', refuse);
+    res.once('close', () => {
+      if (!res.writableFinished) socket.destroy();
+    });
   }
 
   web(listener: Entry): (req: IncomingMessage, res: ServerResponse) => void {
@@ -167,6 +202,12 @@ export class NodeHttpPath {
 
   private async handle(listener: Entry, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { pipeline } = this;
+    const socket = req.socket;
+    const current: { res: ServerResponse; ex?: ProxiedExchange } = { res };
+    this.responding.set(socket, current);
+    res.once('close', () => {
+      if (this.responding.get(socket) === current) this.responding.delete(socket);
+    });
     const { result, attempts } = this.route(listener, req);
     if (!result.ok) {
       pipeline.metrics.refusedRequest(result.reason);
@@ -176,6 +217,7 @@ export class NodeHttpPath {
     }
     const ticket = pipeline.admission.start(result, attempts, listener === 'peer');
     const ex = new ProxiedExchange(this, ticket, req, res);
+    current.ex = ex;
     const cold = !ticket.backend.serving;
     res.once('close', () => {
       pipeline.timeouts.delete(ex);
@@ -274,14 +316,18 @@ export class NodeHttpPath {
     );
   }
 
-  /** Answers `code` if the response has not started, otherwise cuts it off. */
-  fail(ex: ProxiedExchange, code: number, why: string): void {
+  /**
+   * Answers `code` if the response has not started, otherwise cuts it off. `close`: the client's
+   * connection ends after the answer.
+   */
+  fail(ex: ProxiedExchange, code: number, why: string, close = false): void {
     if (ex.settled) return;
     ex.settled = true;
     this.pipeline.timeouts.delete(ex);
+    ex.waiting?.abort(new Error('answered by the gateway'));
     ex.upstream?.destroy();
     if (ex.res.headersSent) ex.res.destroy();
-    else answerResponse(ex.res, code, why, this.pipeline.draining());
+    else answerResponse(ex.res, code, why, close || this.pipeline.draining());
   }
 
   private async handleUpgrade(
@@ -351,7 +397,7 @@ export class NodeHttpPath {
 /** A connection error by its code; anything else (a malformed answer, an unsolicited 101) by its message. */
 function describeError(error: NodeJS.ErrnoException): string {
   const code = error.code ?? '';
-  return /^E[A-Z]+$/.test(code) && !code.startsWith('EUNSOLICITED') ? code : error.message;
+  return /^E[A-Z]+$/.test(code) && code !== 'EMALFORMED' ? code : error.message;
 }
 
 /**

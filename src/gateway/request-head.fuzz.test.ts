@@ -571,7 +571,8 @@ function expectedExchange(events: readonly LlhttpEvent[]): Exchange {
     const next = events[i + 1];
     if (!event.complete && next?.kind === 'refused') {
       if (routed) exchange.podMaybe.push({ method: event.method, url: event.url });
-      exchange.answers.push({ status: refusalStatus(next), method: '' });
+      // The refusal answers this request, cut off in its body: a HEAD's answer has no body.
+      exchange.answers.push({ status: refusalStatus(next), method: event.method });
       exchange.close = true;
       return exchange;
     }
