@@ -7,6 +7,7 @@
 import { AutoscalingV2Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CustomResources, SERVING_SERVICES } from '../../src/controller/kube.ts';
+import { Agent } from 'node:http';
 import { z } from 'zod';
 import { burst, gateway, Load, send, tally, type Gateway } from './dataplane-client.ts';
 import {
@@ -138,9 +139,11 @@ describe('containerConcurrency across gateway replicas', () => {
         );
         return answers.every((a) => a.status === 200) ? true : undefined;
       });
+      // A new connection per request, so that kube-proxy spreads them over every replica.
+      const fresh: Gateway = { ...gw, agent: new Agent({ keepAlive: false }) };
       const answered = [
-        ...(await burst(gw, host, '/?sleep=100', 20)),
-        ...(await burst(gw, host, '/?sleep=100', 20)),
+        ...(await burst(fresh, host, '/?sleep=100', 20)),
+        ...(await burst(fresh, host, '/?sleep=100', 20)),
       ];
       expect(tally(answered).failures).toEqual([]);
       const held = answered.map((a) => AutoscaleAnswer.parse(JSON.parse(a.body)).maxInflight);

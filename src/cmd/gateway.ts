@@ -141,7 +141,7 @@ export async function runGateway(
   const backends = new Map<string, RevisionBackend>();
   const self = `${options.podIP}:${String(options.peerPort)}`;
   let peers: Peers = { self, gateways: [], changedAt: 0 };
-  /** The ready replicas' IPs: the only clients the peer listener accepts. */
+  /** Every gateway replica's IP, ready or not: the only clients the peer listener accepts. */
   let gatewayIPs = new Set<string>();
   const backend = (namespace: string, revision: string): RevisionBackend | undefined => {
     const key = `${namespace}/${revision}`;
@@ -174,13 +174,17 @@ export async function runGateway(
 
   let autoscalers: string[] = [];
   const refreshSystem = (): void => {
-    const ips = revisionEndpoints(
+    const replicas = revisionEndpoints(
       systemByService.get(`${options.systemNamespace}/${options.gatewayService}`),
-    ).ready.map((a) => splitAddress(a).host);
-    const gateways = [...new Set(ips)].map((ip) => `${ip}:${String(options.peerPort)}`).sort();
+    );
+    const host = (address: string): string => splitAddress(address).host;
+    // Starting and draining replicas own no pods but pass requests on: they may connect too.
+    gatewayIPs = new Set([...replicas.ready, ...replicas.starting, ...replicas.terminating].map(host));
+    const gateways = [...new Set(replicas.ready.map(host))]
+      .map((ip) => `${ip}:${String(options.peerPort)}`)
+      .sort();
     if (gateways.join(',') !== peers.gateways.join(',')) {
       peers = { self, gateways, changedAt: Date.now() };
-      gatewayIPs = new Set(ips);
       log.info({ gateways }, 'gateway replicas changed');
     }
     for (const b of backends.values()) b.setPeers(peers);
