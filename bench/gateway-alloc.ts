@@ -12,12 +12,12 @@
 // code here), so compare it only over several runs.
 // REQUESTS (default 40,000), CONNECTIONS (default 16), FAST=0 for node:http alone, OUT=file writes
 // the JSON, CPU_PROFILE=file a V8 CPU profile of the first run.
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { HOST, loopbackGateway } from '../src/gateway/testing/loopback-gateway.ts';
+import { startHelloApp } from './hello-app.ts';
 import { runLoad, type LoadSpec } from './http-load.ts';
 
 const REQUESTS = Number(process.env.REQUESTS ?? '40000');
@@ -33,34 +33,6 @@ interface ProfileNode {
 
 function say(message: string): void {
   process.stdout.write(`[bench:gateway-alloc] ${message}\n`);
-}
-
-/** The app: answers every request with a short body, as dev.local/helloworld does. */
-async function startApp(): Promise<{ port: number; stop: () => void }> {
-  const script = `
-    const server = require('node:http').createServer((req, res) => {
-      req.resume();
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('Hello World!\\n');
-    });
-    server.keepAliveTimeout = 75000;
-    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
-  `;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.once('data', (chunk: Buffer) => {
-      resolve(Number(chunk.toString().trim()));
-    });
-    child.once('exit', (code) => {
-      reject(new Error(`the app exited with code ${String(code)} before listening`));
-    });
-  });
-  return {
-    port,
-    stop: () => {
-      child.kill();
-    },
-  };
 }
 
 async function gateway(appPort: number): Promise<{ port: number; close: () => Promise<void> }> {
@@ -101,7 +73,7 @@ function owner(site: string): 'ebb' | 'node' | 'library' {
   return 'node';
 }
 
-const app = await startApp();
+const app = await startHelloApp();
 const gw = await gateway(app.port);
 const port = gw.port;
 const target = { address: '127.0.0.1', port, host: HOST, path: '/' };
