@@ -12,6 +12,7 @@ import {
   type Socket,
 } from 'node:net';
 import { HOST, loopbackGateway, type LoopbackGatewayOptions } from './testing/loopback-gateway.ts';
+import { rawClient } from './testing/raw-peers.ts';
 import type { FastPath } from './fast-path.ts';
 import type { Pipeline } from './pipeline.ts';
 import type { RevisionBackend, RevisionSettings } from './revision-backend.ts';
@@ -165,35 +166,6 @@ function slowGet(port: number, path: string): Promise<Buffer> {
   });
 }
 
-/** Writes `bytes` on a new connection and collects what comes back until the peer closes or `until` holds. */
-function raw(
-  port: number,
-  bytes: string,
-  until: (text: string) => boolean,
-): Promise<{ text: string; closed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket: Socket = connect(port, '127.0.0.1');
-    let text = '';
-    let done = false;
-    const finish = (closed: boolean): void => {
-      if (done) return;
-      done = true;
-      socket.destroy();
-      resolve({ text, closed });
-    };
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-      if (until(text)) finish(false);
-    });
-    socket.on('close', () => {
-      finish(true);
-    });
-    socket.on('error', reject);
-    socket.write(bytes, 'latin1');
-  });
-}
-
 describe('FastPath', () => {
   it('proxies a plain GET itself, with the forwarding headers, and reuses both connections', async () => {
     const h = await harness(hello);
@@ -260,7 +232,7 @@ describe('FastPath', () => {
         res.end();
       }, 20);
     });
-    const answer = await raw(
+    const answer = await rawClient(
       h.port,
       `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\nGET /again HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`,
       (text) => text.split('0\r\nx-sum: 18\r\n\r\n').length === 3,
@@ -284,7 +256,7 @@ describe('FastPath', () => {
         socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nall of it until the end');
       });
     });
-    const answer = await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, () => false);
+    const answer = await rawClient(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, () => false);
     expect(answer.closed).toBe(true);
     expect(answer.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(answer.text.toLowerCase()).toContain('connection: close\r\n');
@@ -332,7 +304,7 @@ describe('FastPath', () => {
       // The first answer is the slower one.
       setTimeout(() => res.end(`answer to ${req.url ?? ''}\n`), req.url === '/1' ? 30 : 0);
     });
-    const answer = await raw(
+    const answer = await rawClient(
       h.port,
       `GET /1 HTTP/1.1\r\nhost: ${HOST}\r\n\r\nGET /2 HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`,
       (text) => text.includes('answer to /2'),
@@ -479,7 +451,7 @@ describe('FastPath', () => {
       },
       { idleTimeoutMs: 200 },
     );
-    const answer = await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, () => false);
+    const answer = await rawClient(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, () => false);
     expect(answer.closed).toBe(true);
     expect(answer.text.endsWith('\r\n\r\n12345')).toBe(true);
     expect(h.pipeline.admission.active).toBe(0);
@@ -496,7 +468,7 @@ describe('FastPath', () => {
       res.writeHead(200, { 'content-length': '100' });
       res.write('first part');
     });
-    await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, (text) => text.includes('first part'));
+    await rawClient(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, (text) => text.includes('first part'));
     await podSocketClosed;
     await h.pipeline.admission.idle();
     expect(h.pipeline.admission.active).toBe(0);
@@ -511,7 +483,7 @@ describe('FastPath', () => {
       if (host === 'fault.example.com') throw new Error('injected fault');
       return real(listener, host, tag);
     };
-    const broken = await raw(h.port, 'GET / HTTP/1.1\r\nhost: fault.example.com\r\n\r\n', () => false);
+    const broken = await rawClient(h.port, 'GET / HTTP/1.1\r\nhost: fault.example.com\r\n\r\n', () => false);
     expect(broken).toEqual({ text: '', closed: true });
     const agent = new Agent({ keepAlive: true });
     const after = await get(h.port, agent);
@@ -523,7 +495,7 @@ describe('FastPath', () => {
   it('asks clients to close their connections while draining', async () => {
     const h = await harness(hello);
     h.draining.value = true;
-    const answer = await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, () => false);
+    const answer = await rawClient(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n\r\n`, () => false);
     expect(answer.closed).toBe(true);
     expect(answer.text.toLowerCase()).toContain('connection: close\r\n');
     expect(answer.text.endsWith('\r\n\r\nHello World!\n')).toBe(true);
@@ -531,7 +503,7 @@ describe('FastPath', () => {
 
   it('answers 408 itself to a head that does not complete within headersTimeout', async () => {
     const h = await harness(hello, {}, { headersTimeoutMs: 300 });
-    const answer = await raw(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n`, () => false);
+    const answer = await rawClient(h.port, `GET / HTTP/1.1\r\nhost: ${HOST}\r\n`, () => false);
     expect(answer.closed).toBe(true);
     expect(answer.text).toMatch(/^HTTP\/1\.1 408 /);
     expect(await h.handovers()).toEqual({});

@@ -105,20 +105,15 @@ export async function loopbackGateway(options: LoopbackGatewayOptions = {}): Pro
     draining: () => draining.value,
   });
   const httpPath = new NodeHttpPath(pipeline);
-  const fast = createListener({
-    listener: 'external',
-    pipeline,
-    httpPath,
-    keepAliveTimeoutMs: 75_000,
-    headersTimeoutMs: options.headersTimeoutMs ?? 60_000,
-  });
-  const peer = createListener({
-    listener: 'peer',
-    pipeline,
-    httpPath,
-    keepAliveTimeoutMs: 75_000,
-    headersTimeoutMs: options.headersTimeoutMs ?? 60_000,
-  });
+  const [fast, peer] = (['external', 'peer'] as const).map((listener) =>
+    createListener({
+      listener,
+      pipeline,
+      httpPath,
+      keepAliveTimeoutMs: 75_000,
+      headersTimeoutMs: options.headersTimeoutMs ?? 60_000,
+    }),
+  ) as [FastPath, FastPath];
   await fast.listen(0, '127.0.0.1');
   await peer.listen(0, '127.0.0.1');
   return {
