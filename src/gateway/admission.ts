@@ -78,6 +78,18 @@ export class Admission {
     return ticket;
   }
 
+  /**
+   * For the fast path: a ticket holding a pod slot, when the revision has room right now;
+   * undefined, with nothing counted or reported, when it has none (node:http then admits it).
+   */
+  admitNow(routed: Routed): Ticket | undefined {
+    const reservation = routed.backend.tryReserve();
+    if (reservation === undefined) return undefined;
+    const ticket = this.start(routed);
+    ticket.reservation = reservation;
+    return ticket;
+  }
+
   /** A pod slot now, when the revision has room and nobody queues ahead; undefined otherwise. */
   tryReserve(ticket: Ticket): boolean {
     ticket.reservation = ticket.backend.tryReserve(ticket.passed);

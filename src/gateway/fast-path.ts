@@ -18,7 +18,7 @@ import { gatewayAnswer } from './gateway-answers.ts';
 import type { Framing } from './hop-by-hop.ts';
 import {
   parseResponseHead,
-  readRequestHead,
+  takeRequestHead,
   upstreamRequestHead,
   type FastRequest,
   type HeadProgress,
@@ -556,18 +556,18 @@ class Connection {
   serveNext(): void {
     const pending = this.pending;
     if (pending === undefined || this.handedOff) return;
-    const read = readRequestHead(pending, this.progress);
+    const request = takeRequestHead(pending, this.progress);
     const { pipeline } = this.fast.options;
-    if (read.kind === 'partial') {
+    if (request === 'partial') {
       this.armHeadTimer();
       return;
     }
-    if (read.kind === 'decline') {
-      pipeline.metrics.handover(read.reason);
+    if (typeof request === 'string') {
+      pipeline.metrics.handover(request);
       this.handOff();
       return;
     }
-    const { request, end } = read;
+    const end = this.progress.end ?? 0;
     const routed = pipeline.route(this.listener, request.host, request.tag);
     if (!routed.ok) {
       // node:http answers it, with the same refusal: one place writes the gateway's answers.
@@ -575,10 +575,9 @@ class Connection {
       this.handOff();
       return;
     }
-    const ticket = pipeline.admission.start(routed);
-    if (!pipeline.admission.tryReserve(ticket)) {
+    const ticket = pipeline.admission.admitNow(routed);
+    if (ticket === undefined) {
       pipeline.metrics.handover('no_room');
-      pipeline.admission.abandon(ticket);
       pipeline.leave(this.socket, { routed, attempts: 0 });
       this.handOff();
       return;

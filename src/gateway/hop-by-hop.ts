@@ -21,9 +21,10 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
  */
 const NEVER_LISTED: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'host']);
 
-const KEEP_ALIVE: readonly string[] = Object.freeze(['keep-alive']);
-const CLOSE: readonly string[] = Object.freeze(['close']);
-const NO_TOKENS: readonly string[] = Object.freeze([]);
+// Shared, never written to (readonly); not frozen, which would take them off V8's fast array paths.
+const KEEP_ALIVE: readonly string[] = ['keep-alive'];
+const CLOSE: readonly string[] = ['close'];
+const NO_TOKENS: readonly string[] = [];
 
 /** `value` is `lower` (lowercase) in any case of its letters, without a string made. */
 function sameToken(value: string, lower: string): boolean {
@@ -116,9 +117,9 @@ export function responseFraming(
   return TO_CLOSE;
 }
 
-const NO_BODY: Framing = Object.freeze({ kind: 'none' });
-const CHUNKED: Framing = Object.freeze({ kind: 'chunked' });
-const TO_CLOSE: Framing = Object.freeze({ kind: 'close' });
+const NO_BODY: Framing = { kind: 'none' };
+const CHUNKED: Framing = { kind: 'chunked' };
+const TO_CLOSE: Framing = { kind: 'close' };
 
 /** One to fifteen decimal digits, nothing else. */
 function isLength(value: string): boolean {

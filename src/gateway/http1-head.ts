@@ -268,7 +268,9 @@ export function parseFastRequest(head: string): FastRequest | undefined {
       case 'expect':
         return undefined;
       case 'connection': {
-        for (const t of connectionTokens(valueOf(head, i))) {
+        const tokens = connectionTokens(valueOf(head, i));
+        for (let k = 0; k < tokens.length; k++) {
+          const t = tokens[k];
           if (t === 'close') close = true;
           else if (t !== 'keep-alive') return undefined;
         }
@@ -327,7 +329,12 @@ export interface HeadProgress {
   checked: number;
   /** Content-Length lines seen in the head so far (a second one is refused by llhttp). */
   lengths?: number;
+  /** Set by takeRequestHead with a request: where its head ends (just past its blank line). */
+  end?: number;
 }
+
+/** Why takeRequestHead gave no request: the head is still partial, or declined (too large, or not plain). */
+export type HeadStop = 'partial' | 'head' | 'request';
 
 /** What the fast path makes of the bytes a client has sent so far; it acts on none before `request`. */
 export type HeadRead =
@@ -352,29 +359,41 @@ const TOO_LARGE: HeadRead = { kind: 'decline', reason: 'head' };
  * path must not hold it meanwhile. `progress` is updated while the head is partial.
  */
 export function readRequestHead(pending: Buffer, progress: HeadProgress): HeadRead {
+  const taken = takeRequestHead(pending, progress);
+  if (typeof taken !== 'string') return { kind: 'request', request: taken, end: progress.end ?? 0 };
+  return taken === 'partial' ? PARTIAL : taken === 'head' ? TOO_LARGE : DECLINE;
+}
+
+/**
+ * readRequestHead for the fast path's hot loop, without a result object: the request (its head
+ * ending at `progress.end`), or why there is none (a decline's reason, as HeadRead gives it).
+ */
+export function takeRequestHead(pending: Buffer, progress: HeadProgress): FastRequest | HeadStop {
   const end = pending.indexOf(CRLF2, Math.max(0, progress.line - 2));
   if (end >= 0 && end + 4 <= MAX_HEAD) {
     const request = parseFastRequest(pending.toString('latin1', 0, end));
-    return request === undefined ? DECLINE : { kind: 'request', request, end: end + 4 };
+    if (request === undefined) return 'request';
+    progress.end = end + 4;
+    return request;
   }
   // Whatever way the bytes came, in one read or many, the first MAX_HEAD of them decide.
   const n = Math.min(pending.length, MAX_HEAD);
   for (let i = progress.checked; i < n; i++) {
     const c = pending[i] ?? 0;
     if (c === LF) {
-      if (i === 0 || pending[i - 1] !== CR) return DECLINE;
-      if (!plainLine(pending.toString('latin1', progress.line, i - 1), progress)) return DECLINE;
+      if (i === 0 || pending[i - 1] !== CR) return 'request';
+      if (!plainLine(pending.toString('latin1', progress.line, i - 1), progress)) return 'request';
       progress.line = i + 1;
     } else if (c === CR) {
-      if (i + 1 < pending.length && pending[i + 1] !== LF) return DECLINE;
+      if (i + 1 < pending.length && pending[i + 1] !== LF) return 'request';
     } else if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
-      return DECLINE;
+      return 'request';
     } else if (c === 0x20 && progress.line === 0 && !knownMethodBefore(pending, i)) {
-      return DECLINE;
+      return 'request';
     }
   }
   progress.checked = n;
-  return pending.length > MAX_HEAD || end >= 0 ? TOO_LARGE : PARTIAL;
+  return pending.length > MAX_HEAD || end >= 0 ? 'head' : 'partial';
 }
 
 /**
@@ -460,13 +479,16 @@ export function parseResponseHead(head: string, method: string, closeClient: boo
     switch (lower) {
       case '':
         break;
-      case 'connection':
-        for (const t of connectionTokens(valueOf(head, i))) {
+      case 'connection': {
+        const tokens = connectionTokens(valueOf(head, i));
+        for (let k = 0; k < tokens.length; k++) {
+          const t = tokens[k] ?? '';
           if (t === 'close') closeListed = true;
           if (!HOP_BY_HOP.has(t)) (listed ??= new Set()).add(t);
         }
         verdicts[i] = DROP;
         break;
+      }
       case 'content-length':
         length = valueOf(head, i);
         lengthFields++;

@@ -61,7 +61,19 @@ export function routeRequest(
       why: `Route ${route}: revision ${target.revisionName} is not known to the gateway yet; retry shortly`,
     };
   }
-  return { ok: true, namespace: match.route.namespace, revision: target.revisionName, backend };
+  return routedTo(backend, match.route.namespace, target.revisionName);
+}
+
+/** One result per revision, made once: routing a request allocates nothing. */
+const routedResults = new WeakMap<RevisionBackend, RouteResult>();
+
+function routedTo(backend: RevisionBackend, namespace: string, revision: string): RouteResult {
+  let result = routedResults.get(backend);
+  if (result === undefined) {
+    result = { ok: true, namespace, revision, backend };
+    routedResults.set(backend, result);
+  }
+  return result;
 }
 
 /**
