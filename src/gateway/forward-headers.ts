@@ -69,12 +69,37 @@ export function withoutInternalHeaders(incoming: Readonly<HeaderRecord>): Header
   return out;
 }
 
+/** The client's address as the forwarding fields name it; undefined when unknown. */
+export function clientAddress(clientIP: string | undefined): string | undefined {
+  return clientIP === undefined || clientIP === '' ? undefined : plainIP(clientIP);
+}
+
+/** X-Forwarded-For after this hop: what earlier hops wrote (undefined: none), the client appended. */
+export function forwardedForAfter(prior: string | undefined, ip: string | undefined): string | undefined {
+  return ip === undefined ? prior : append(prior, ip);
+}
+
+/** Forwarded after this hop (RFC 7239): the earlier hops' elements, this hop's appended. */
+export function forwardedAfter(
+  prior: string | undefined,
+  ip: string | undefined,
+  host: string | undefined,
+  proto: string,
+): string {
+  return append(prior, forwardedElement(ip, host, proto));
+}
+
+/**
+ * The request fields for the pod on the node:http path; the fast path writes the same four
+ * forwarding fields with the functions above (http1-head.ts, upstreamRequestHead).
+ */
 export function forwardHeaders(incoming: Readonly<HeaderRecord>, ctx: ForwardContext): HeaderRecord {
   const out = withoutInternalHeaders(incoming);
-  const ip = ctx.clientIP === undefined || ctx.clientIP === '' ? undefined : plainIP(ctx.clientIP);
+  const ip = clientAddress(ctx.clientIP);
   const host = joined(out.host ?? out[':authority']);
 
-  if (ip !== undefined) out['x-forwarded-for'] = append(joined(out['x-forwarded-for']), ip);
+  const xff = forwardedForAfter(joined(out['x-forwarded-for']), ip);
+  if (xff !== undefined) out['x-forwarded-for'] = xff;
   const keep = ctx.trustForwarded === true;
   if (!keep || joined(out['x-forwarded-proto']) === undefined) out['x-forwarded-proto'] = ctx.proto;
   if (!keep || joined(out['x-forwarded-host']) === undefined) {
@@ -82,7 +107,7 @@ export function forwardHeaders(incoming: Readonly<HeaderRecord>, ctx: ForwardCon
     else delete out['x-forwarded-host'];
   }
 
-  out.forwarded = append(joined(out.forwarded), forwardedElement(ip, host, ctx.proto));
+  out.forwarded = forwardedAfter(joined(out.forwarded), ip, host, ctx.proto);
   return out;
 }
 

@@ -4,7 +4,13 @@
 // colon); anything else is left to node:http by the caller, so that odd input meets one parser,
 // llhttp, and never two that might disagree about where a message ends. Pure: no I/O.
 import { METHODS } from 'node:http';
-import { forwardedElement, INTERNAL_HEADERS, isInternalHeader, plainIP } from './forward-headers.ts';
+import {
+  clientAddress,
+  forwardedAfter,
+  forwardedForAfter,
+  INTERNAL_HEADERS,
+  isInternalHeader,
+} from './forward-headers.ts';
 import { connectionTokens, HOP_BY_HOP, responseFraming, type Framing } from './hop-by-hop.ts';
 
 export type { Framing } from './hop-by-hop.ts';
@@ -428,14 +434,11 @@ function knownMethodBefore(pending: Buffer, space: number): boolean {
  */
 export function upstreamRequestHead(request: FastRequest, clientIP: string | undefined, extra = ''): string {
   let head = request.kept + extra;
-  const ip = clientIP === undefined || clientIP === '' ? undefined : plainIP(clientIP);
-  const xff = request.forwardedFor;
-  if (ip !== undefined) head += `x-forwarded-for: ${xff === undefined ? ip : `${xff}, ${ip}`}\r\n`;
-  else if (xff !== undefined) head += `x-forwarded-for: ${xff}\r\n`;
+  const ip = clientAddress(clientIP);
+  const xff = forwardedForAfter(request.forwardedFor, ip);
+  if (xff !== undefined) head += `x-forwarded-for: ${xff}\r\n`;
   head += `x-forwarded-proto: http\r\nx-forwarded-host: ${request.host}\r\n`;
-  const element = forwardedElement(ip, request.host, 'http');
-  const forwarded = request.forwarded;
-  head += `forwarded: ${forwarded === undefined ? element : `${forwarded}, ${element}`}\r\n\r\n`;
+  head += `forwarded: ${forwardedAfter(request.forwarded, ip, request.host, 'http')}\r\n\r\n`;
   return head;
 }
 
