@@ -50,20 +50,31 @@ const PATHS = [
 
 const MARKER = okResponse('tenant B: the next response');
 
+/**
+ * `/a` then `/b` pipelined on one connection, the pod answering `/a` with `first` and `/b` with
+ * MARKER: what the client read, cut into its responses.
+ */
+async function pipelinedPair(
+  req: (path: string) => string,
+  first: string,
+): Promise<{ text: string; responses: string[] }> {
+  const { gw } = await gatewayWith((r, socket) => {
+    socket.write(r.target === '/a' ? first : MARKER);
+  });
+  const answer = await rawClient(gw.port, req('/a') + req('/b'), (t) => t.includes('tenant B'));
+  return { text: answer.text, responses: answer.text.split(/(?=HTTP\/1\.1 )/) };
+}
+
 describe('group 1: responses never run into one another', () => {
   it.each(PATHS)(
     "%s: framing fields the pod's Connection header names stay, so pipelined answers stay apart",
     async (_name, req) => {
-      const { gw } = await gatewayWith((r, socket) => {
-        socket.write(
-          r.target === '/a'
-            ? 'HTTP/1.1 200 OK\r\nConnection: content-length\r\nContent-Length: 5\r\n\r\nhello'
-            : MARKER,
-        );
-      });
-      const answer = await rawClient(gw.port, req('/a') + req('/b'), (t) => t.includes('tenant B'));
-      const [first = '', second = ''] = answer.text.split(/(?=HTTP\/1\.1 )/);
-      expect(statuses(answer.text)).toEqual([200, 200]);
+      const { text, responses } = await pipelinedPair(
+        req,
+        'HTTP/1.1 200 OK\r\nConnection: content-length\r\nContent-Length: 5\r\n\r\nhello',
+      );
+      const [first = '', second = ''] = responses;
+      expect(statuses(text)).toEqual([200, 200]);
       expect(first.toLowerCase()).toMatch(/\r\ncontent-length: 5\r\n|\r\ntransfer-encoding: chunked\r\n/);
       expect(first.endsWith('hello') || first.endsWith('5\r\nhello\r\n0\r\n\r\n')).toBe(true);
       expect(second.endsWith('tenant B: the next response')).toBe(true);
@@ -71,18 +82,14 @@ describe('group 1: responses never run into one another', () => {
   );
 
   it.each(PATHS)('%s: a chunked body named by Connection stays chunked', async (_name, req) => {
-    const { gw } = await gatewayWith((r, socket) => {
-      socket.write(
-        r.target === '/a'
-          ? 'HTTP/1.1 200 OK\r\nConnection: transfer-encoding\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'
-          : MARKER,
-      );
-    });
-    const answer = await rawClient(gw.port, req('/a') + req('/b'), (t) => t.includes('tenant B'));
-    const [first = ''] = answer.text.split(/(?=HTTP\/1\.1 )/);
+    const { text, responses } = await pipelinedPair(
+      req,
+      'HTTP/1.1 200 OK\r\nConnection: transfer-encoding\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+    );
+    const [first = ''] = responses;
     expect(first.toLowerCase()).toContain('transfer-encoding: chunked\r\n');
     expect(first.endsWith('5\r\nhello\r\n0\r\n\r\n')).toBe(true);
-    expect(statuses(answer.text)).toEqual([200, 200]);
+    expect(statuses(text)).toEqual([200, 200]);
   });
 });
 

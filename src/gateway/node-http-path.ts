@@ -190,10 +190,12 @@ export class NodeHttpPath {
       return { result: this.pipeline.routeRevision(typeof key === 'string' ? key : ''), attempts: 0 };
     }
     const handover = this.pipeline.take(req.socket);
-    const routed = handover === undefined ? undefined : this.pipeline.backendOf(handover.routed);
-    if (handover !== undefined && routed !== undefined) {
-      return { result: { ok: true, ...routed }, attempts: handover.attempts };
-    }
+    const routed =
+      handover === undefined
+        ? undefined
+        : this.pipeline.routeTo(handover.routed.namespace, handover.routed.revision);
+    if (handover !== undefined && routed !== undefined)
+      return { result: routed, attempts: handover.attempts };
     const host = singleHost(req.rawHeaders);
     if (typeof host !== 'string') return { result: { ok: false, ...host }, attempts: 0 };
     const tag = req.headers['knative-serving-tag'];

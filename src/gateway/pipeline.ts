@@ -7,7 +7,14 @@ import type { Logger } from 'pino';
 import { Admission, type AdmissionDeps } from './admission.ts';
 import { TimeoutSweep } from './exchange-timeouts.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { routeRequest, type Routed, type RouteResult, type RoutingDeps } from './request-routing.ts';
+import { splitKey } from '../reconciler/context.ts';
+import {
+  routedTo,
+  routeRequest,
+  type Routed,
+  type RouteResult,
+  type RoutingDeps,
+} from './request-routing.ts';
 import type { Listener } from './routing-table.ts';
 
 /**
@@ -55,9 +62,9 @@ export class Pipeline {
 
   /** A request another replica passed here for revision `key`, if this replica knows it. */
   routeRevision(key: string): RouteResult {
-    const slash = key.indexOf('/');
-    const routed = this.backendOf({ namespace: key.slice(0, slash), revision: key.slice(slash + 1) });
-    if (slash > 0 && routed !== undefined) return { ok: true, ...routed };
+    const { namespace, name } = splitKey(key);
+    const routed = namespace === '' ? undefined : this.routeTo(namespace, name);
+    if (routed !== undefined) return routed;
     return {
       ok: false,
       code: 503,
@@ -66,10 +73,10 @@ export class Pipeline {
     };
   }
 
-  /** The revision a routed request was drawn to, if it is still known. */
-  backendOf(routed: Pick<Routed, 'namespace' | 'revision'>): Routed | undefined {
-    const backend = this.routing.backend(routed.namespace, routed.revision);
-    return backend === undefined ? undefined : { ...routed, backend };
+  /** The route to revision `namespace/revision`, if it is still known. */
+  routeTo(namespace: string, revision: string): RouteResult | undefined {
+    const backend = this.routing.backend(namespace, revision);
+    return backend === undefined ? undefined : routedTo(backend, namespace, revision);
   }
 
   /** The fast path leaves the next request on `socket` to node:http. */

@@ -67,7 +67,8 @@ export function routeRequest(
 /** One result per revision, made once: routing a request allocates nothing. */
 const routedResults = new WeakMap<RevisionBackend, RouteResult>();
 
-function routedTo(backend: RevisionBackend, namespace: string, revision: string): RouteResult {
+/** The result that routes a request to `backend`, the revision `namespace/revision`. */
+export function routedTo(backend: RevisionBackend, namespace: string, revision: string): RouteResult {
   let result = routedResults.get(backend);
   if (result === undefined) {
     result = { ok: true, namespace, revision, backend };

@@ -165,13 +165,18 @@ export class RevisionBackend {
    */
   setAside(address: string): void {
     if (this.setAsidePods.has(address)) return;
-    const timer = setTimeout(() => {
-      this.setAsidePods.delete(address);
-      this.recompute();
-    }, SET_ASIDE_MS);
-    timer.unref();
-    this.setAsidePods.set(address, timer);
+    this.holdOut(this.setAsidePods, address, SET_ASIDE_MS);
     this.recompute();
+  }
+
+  /** Keeps `pod` in `held` (out of use) for `ms`, then looks at the pods again. */
+  private holdOut(held: Map<string, NodeJS.Timeout>, pod: string, ms: number): void {
+    const timer = setTimeout(() => {
+      held.delete(pod);
+      this.recompute();
+    }, ms);
+    timer.unref();
+    held.set(pod, timer);
   }
 
   setPeers(peers: Peers): void {
@@ -253,12 +258,7 @@ export class RevisionBackend {
     for (const pod of owned) {
       if (wait <= 0 || this.handoffs.has(pod)) continue;
       if (this.owned !== undefined && (this.owned.has(pod) || !this.known.has(pod))) continue;
-      const timer = setTimeout(() => {
-        this.handoffs.delete(pod);
-        this.recompute();
-      }, wait);
-      timer.unref();
-      this.handoffs.set(pod, timer);
+      this.holdOut(this.handoffs, pod, wait);
     }
     for (const [pod, timer] of this.handoffs) {
       if (owned.includes(pod) && wait > 0) continue;
