@@ -1,5 +1,6 @@
 // Table tests of where a chunked body ends (RFC 9112 §7.1): whole bodies, bodies followed by the
-// next message, every split of the bytes across reads, and the malformed bodies that must throw.
+// next message, every split of the bytes across reads, the malformed bodies that must throw, and
+// the bytes that end a body cut short at a timeout.
 import { describe, expect, it } from '@jest/globals';
 import { ChunkedScanner } from './chunked-scanner.ts';
 
@@ -110,6 +111,40 @@ describe('ChunkedScanner', () => {
     expect(scanner.scan(bytes(partial))).toBe(-1);
     expect(scanner.done).toBe(false);
   });
+
+  it.each([
+    ['nothing yet', '', '0\r\n\r\n'],
+    ['a whole chunk', '5\r\nhello\r\n', '0\r\n\r\n'],
+    ['the data without its CRLF', '5\r\nhello', '\r\n0\r\n\r\n'],
+    ['the data without its LF', '5\r\nhello\r', '\n0\r\n\r\n'],
+    ['the last chunk without the blank line', '5\r\nhello\r\n0\r\n', '\r\n'],
+    ['the last chunk and a CR', '0\r\n\r', '\n'],
+    ['a trailer without its LF', '0\r\nExpires: x\r', '\n\r\n'],
+    ['a whole body', '0\r\n\r\n', ''],
+    ['part of a size', '1', undefined],
+    ['a size line without its LF', '5\r', undefined],
+    ['an unfinished extension', '5;name=val', undefined],
+    ['part of the data', '5\r\nhel', undefined],
+    ['part of a trailer field', '0\r\nExpires', undefined],
+  ])('after %s, ends the body with %j', (_name, prefix, ending) => {
+    const scanner = new ChunkedScanner();
+    scanner.scan(bytes(prefix));
+    expect(scanner.ending()).toBe(ending);
+  });
+
+  it.each(bodies)(
+    'after every prefix of %s, its ending (when there is one) completes the body',
+    (_name, body) => {
+      for (let k = 0; k <= body.length; k++) {
+        const scanner = new ChunkedScanner();
+        scanner.scan(bytes(body.slice(0, k)));
+        const ending = scanner.ending();
+        if (ending === undefined) continue;
+        const whole = body.slice(0, k) + ending;
+        expect([k, new ChunkedScanner().scan(bytes(whole))]).toEqual([k, whole.length]);
+      }
+    },
+  );
 
   const malformed: [string, string, RegExp][] = [
     ['a missing size', '\r\nhello\r\n0\r\n\r\n', /without a size/],

@@ -1,7 +1,7 @@
 // Finds where a chunked body (RFC 9112 §7.1) ends, for the fast path, which relays the pod's
 // chunks to the client byte for byte and needs only to know when the response is over so that
-// the pod's connection can carry the next request. A state machine over the bytes as they arrive;
-// it copies nothing. Pure: no I/O.
+// the pod's connection can carry the next request, and how to end it when a timeout stops the
+// relay. A state machine over the bytes as they arrive; it copies nothing. Pure: no I/O.
 
 const State = {
   Size: 0,
@@ -38,6 +38,36 @@ export class ChunkedScanner {
 
   get done(): boolean {
     return this.state === State.Done;
+  }
+
+  /**
+   * The bytes that end the body where the scan stands, so that a response the gateway stops
+   * relaying still reaches the client whole: the last chunk and the end of the trailer section,
+   * after whatever finishes the piece under way. Undefined inside a chunk size line, a chunk's
+   * data or a trailer field, which nothing honest can finish.
+   */
+  ending(): string | undefined {
+    switch (this.state) {
+      case State.Size:
+        return this.digits === 0 ? '0\r\n\r\n' : undefined;
+      case State.DataCR:
+        return '\r\n0\r\n\r\n';
+      case State.DataLF:
+        return '\n0\r\n\r\n';
+      case State.TrailerStart:
+        return '\r\n';
+      case State.TrailerLF:
+        return '\n\r\n';
+      case State.EndLF:
+        return '\n';
+      case State.Done:
+        return '';
+      case State.Extension:
+      case State.SizeLF:
+      case State.Data:
+      case State.Trailer:
+        return undefined;
+    }
   }
 
   /**

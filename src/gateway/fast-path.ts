@@ -13,7 +13,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Ticket } from './admission.ts';
 import { ChunkedScanner } from './chunked-scanner.ts';
 import { splitAddress } from './endpoints.ts';
-import type { TimedExchange } from './exchange-timeouts.ts';
+import { cleanEnd, type TimedExchange } from './exchange-timeouts.ts';
 import { gatewayAnswer } from './gateway-answers.ts';
 import type { Framing } from './hop-by-hop.ts';
 import {
@@ -207,9 +207,8 @@ class FastExchange implements TimedExchange {
   readonly method: string;
   /** The client's head as it came, given to node:http if the request may be sent again. */
   readonly raw: Buffer;
-  readonly sentAt: number;
   up: Upstream;
-  lastActivity: number;
+  lastWrite: number | undefined = undefined;
   phase: Phase = Phase.Head;
   status = 0;
   private headBuffer: Buffer | undefined;
@@ -223,26 +222,13 @@ class FastExchange implements TimedExchange {
   /** A 1xx went to the client: the request can no longer be handed back unanswered. */
   private interimSent = false;
 
-  constructor(
-    conn: Connection,
-    ticket: Ticket,
-    request: FastRequest,
-    raw: Buffer,
-    up: Upstream,
-    now: number,
-  ) {
+  constructor(conn: Connection, ticket: Ticket, request: FastRequest, raw: Buffer, up: Upstream) {
     this.conn = conn;
     this.ticket = ticket;
     this.method = request.method;
     this.raw = raw;
     this.up = up;
-    this.sentAt = now;
-    this.lastActivity = now;
     this.closeClient = request.close;
-  }
-
-  get responseStarted(): boolean {
-    return this.phase !== Phase.Head;
   }
 
   private get pipeline(): Pipeline {
@@ -250,7 +236,6 @@ class FastExchange implements TimedExchange {
   }
 
   onUpstreamData(chunk: Buffer): void {
-    this.lastActivity = performance.now();
     this.answered = true;
     if (this.phase === Phase.Body) {
       this.body(chunk);
@@ -279,6 +264,7 @@ class FastExchange implements TimedExchange {
       const rest = buffer.subarray(end + 4);
       if (head.interim) {
         this.interimSent = true;
+        this.lastWrite = performance.now();
         client.write(head.downstream, 'latin1');
         buffer = rest;
         continue;
@@ -299,6 +285,7 @@ class FastExchange implements TimedExchange {
         this.body(rest, head.downstream);
       } else {
         this.phase = Phase.Body;
+        this.lastWrite = performance.now();
         client.write(head.downstream, 'latin1');
       }
       return;
@@ -349,6 +336,7 @@ class FastExchange implements TimedExchange {
         break;
     }
     this.phase = Phase.Body;
+    this.lastWrite = performance.now();
     let room: boolean;
     if (head === undefined) {
       room = client.write(data);
@@ -411,10 +399,28 @@ class FastExchange implements TimedExchange {
     this.conn.exchangeDone(this.closeClient);
   }
 
-  /** A timeout (the pipeline's sweep calls this). */
+  /** A timeout (the pipeline's sweep calls this): 504 before the head went out, the end after. */
   timeout(why: string): void {
     this.pipeline.metrics.refusedRequest('timeout');
-    this.refuse(504, why);
+    if (this.phase === Phase.Body) this.endEarly();
+    else this.refuse(504, why);
+  }
+
+  /**
+   * Ends a response that began, at a timeout, where its framing lets it end (cleanEnd), and closes
+   * the pod's connection, so that the pod sees the request cancelled. When it cannot end there,
+   * the client's connection is closed instead.
+   */
+  private endEarly(): void {
+    const ending = cleanEnd(this.framing, this.chunks);
+    if (ending === undefined) {
+      this.cutOff();
+      return;
+    }
+    this.detach(false);
+    if (ending !== '') this.conn.socket.write(ending, 'latin1');
+    this.pipeline.admission.finish(this.ticket, this.status);
+    this.conn.exchangeDone(this.closeClient || this.framing.kind === 'close');
   }
 
   private badResponse(why: string): void {
@@ -593,7 +599,7 @@ class Connection {
     const dest = ticket.reservation?.tracker.dest ?? '';
     const maxIdle = isIdempotent(request.method) ? POOL_IDLE_MS : FRESH_IDLE_MS;
     const up = this.fast.pool.take(dest, now, maxIdle);
-    const exchange = new FastExchange(this, ticket, request, raw, up, now);
+    const exchange = new FastExchange(this, ticket, request, raw, up);
     ticket.attempts++;
     up.exchange = exchange;
     this.exchange = exchange;

@@ -134,7 +134,7 @@ describe('forward', () => {
         agent,
         headers: req.headers,
         onRequest: () => undefined,
-        onActivity: () => undefined,
+        onWrite: () => undefined,
         onResponse: (answer) => {
           answer.on('data', (chunk: Buffer) => {
             fromPod += chunk.length;

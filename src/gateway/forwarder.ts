@@ -98,8 +98,8 @@ export interface ForwardOptions {
   onRequest: (upstream: ClientRequest) => void;
   /** The pod's response has started; return true to ask the client to close its connection. */
   onResponse: (upstream: IncomingMessage) => boolean;
-  /** Bytes went by, either way. */
-  onActivity: () => void;
+  /** Something went to the client: a 1xx or body bytes (onResponse stands for the head). */
+  onWrite: () => void;
   /**
    * The pod could not be reached, or the exchange broke (before or after the response started),
    * with how far the request got.
@@ -153,8 +153,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, options: Forw
   upstream.on('error', fail);
   upstream.on('information', (info) => {
     answered = true;
-    options.onActivity();
-    relayInterim(res, info.statusCode, info.headers);
+    if (relayInterim(res, info.statusCode, info.headers)) options.onWrite();
   });
   upstream.on('upgrade', (_answer: IncomingMessage, socket: Socket) => {
     answered = true;
@@ -196,7 +195,6 @@ export function forward(req: IncomingMessage, res: ServerResponse, options: Forw
   // Most requests have no body: end the pod's request at once rather than through a pipe, whose
   // listeners and ticks were a tenth of what the gateway allocated per request.
   if (hasBody(req)) {
-    req.on('data', options.onActivity);
     req.pipe(upstream);
   } else {
     upstream.end();
@@ -214,12 +212,15 @@ function relayResponse(res: ServerResponse, answer: IncomingMessage, options: Fo
   // a pod that broke off mid-body leaves the client a cut-off response, as it must. The body is
   // relayed by four listeners with backpressure: stream.pipeline allocates an AbortController and
   // a DOMException per call (5 % of the gateway's CPU in a profile), and pipe() a dozen closures.
-  answer.on('error', () => res.destroy());
+  // A response the gateway ended itself (a timeout ends it and then drops the pod) is left to finish.
+  answer.on('error', () => {
+    if (!res.writableEnded) res.destroy();
+  });
   res.once('close', () => {
     if (!answer.complete) answer.destroy();
   });
   answer.on('data', (chunk: Buffer) => {
-    options.onActivity();
+    options.onWrite();
     if (!res.write(chunk)) answer.pause();
   });
   res.on('drain', () => answer.resume());
@@ -229,16 +230,22 @@ function relayResponse(res: ServerResponse, answer: IncomingMessage, options: Fo
 /**
  * A 1xx from the pod, relayed before the final answer (RFC 9110 §15.2): 103 Early Hints with its
  * fields, 102 Processing. 100 Continue is node:http's own to send, when the client expects it.
+ * True when something went to the client.
  */
-function relayInterim(res: ServerResponse, status: number, headers: IncomingHttpHeaders): void {
-  if (res.headersSent || res.destroyed || res.req.httpVersionMinor === 0) return;
+function relayInterim(res: ServerResponse, status: number, headers: IncomingHttpHeaders): boolean {
+  if (res.headersSent || res.destroyed || res.req.httpVersionMinor === 0) return false;
   if (status === 103) {
     const hints: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(headers)) if (value !== undefined) hints[name] = value;
-    if (hints.link !== undefined) res.writeEarlyHints(hints);
-  } else if (status === 102) {
-    res.writeProcessing();
+    if (hints.link === undefined) return false;
+    res.writeEarlyHints(hints);
+    return true;
   }
+  if (status === 102) {
+    res.writeProcessing();
+    return true;
+  }
+  return false;
 }
 
 /** Whether a request carries a body (RFC 9112 §6.3: only Content-Length or Transfer-Encoding say so). */

@@ -9,7 +9,7 @@ import { ProxyServer } from 'http-proxy-3';
 import type { Ticket } from './admission.ts';
 import { QueueFullError } from './breaker.ts';
 import { splitAddress } from './endpoints.ts';
-import type { TimedExchange } from './exchange-timeouts.ts';
+import { cleanEnd, type TimedExchange } from './exchange-timeouts.ts';
 import { forwardHeaders, withoutInternalHeaders, type HeaderRecord } from './forward-headers.ts';
 import {
   downstreamHeaders,
@@ -19,6 +19,7 @@ import {
   upgradeResponseHeaders,
 } from './forwarder.ts';
 import { answerResponse, answerSocket, clientErrorAnswer } from './gateway-answers.ts';
+import type { Framing } from './hop-by-hop.ts';
 import { REVISION_HEADER, type Entry, type Pipeline } from './pipeline.ts';
 import { isIdempotent, mayResend, podGone, type Delivery } from './replay.ts';
 import { singleHost, type RouteResult } from './request-routing.ts';
@@ -38,10 +39,10 @@ class ProxiedExchange implements TimedExchange {
   readonly ticket: Ticket;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  sentAt: number | undefined;
-  responseStarted = false;
-  lastActivity = performance.now();
+  lastWrite: number | undefined = undefined;
   upstream: ClientRequest | undefined;
+  /** The pod's answer once it began; its body's framing is relayed with it. */
+  answer: IncomingMessage | undefined;
   /** Stops a wait for a pod (the client left, or the request timed out). */
   waiting: AbortController | undefined;
   /** The gateway answered (or gave up on) the request itself. */
@@ -55,30 +56,36 @@ class ProxiedExchange implements TimedExchange {
     this.res = res;
   }
 
-  touch(): void {
-    this.lastActivity = performance.now();
+  wrote(): void {
+    this.lastWrite = performance.now();
   }
 
   timeout(why: string): void {
     if (this.settled) return;
     this.waiting?.abort(new GatewayTimeout(why));
     this.path.pipeline.metrics.refusedRequest('timeout');
-    this.path.fail(this, 504, why);
+    if (this.res.headersSent) this.path.endEarly(this);
+    else this.path.fail(this, 504, why);
   }
 }
 
-/** A websocket upgrade until its tunnel opens: only then does timing stop. */
+/**
+ * A websocket upgrade, and then its tunnel. As under Knative's handler, whose writer never sees a
+ * hijacked connection's bytes, the tunnel counts as nothing written: each of the revision's limits
+ * closes it that long after the upgrade request arrived, whatever went through it. An upgrade the
+ * pod refused is relayed and no longer timed.
+ */
 class UpgradeExchange implements TimedExchange {
   readonly ticket: Ticket;
   readonly socket: Socket;
-  sentAt: number | undefined;
-  readonly responseStarted = false;
-  lastActivity = performance.now();
+  readonly lastWrite = undefined;
   readonly waiting = new AbortController();
   status = CLIENT_CLOSED;
   /** The pod answered: with 101 the tunnel is open, with anything else the answer is relayed. */
   answered = false;
   upstream: ClientRequest | undefined;
+  /** The pod's side of the open tunnel. */
+  tunnel: Socket | undefined;
   private readonly pipeline: Pipeline;
 
   constructor(pipeline: Pipeline, ticket: Ticket, socket: Socket) {
@@ -91,15 +98,22 @@ class UpgradeExchange implements TimedExchange {
     this.waiting.abort(new GatewayTimeout(why));
     this.upstream?.destroy();
     this.pipeline.metrics.refusedRequest('timeout');
+    if (this.tunnel !== undefined) {
+      // After the 101 there is no answer left to give: both ends of the tunnel close.
+      this.tunnel.destroy();
+      this.socket.destroy();
+      return;
+    }
     this.status = 504;
     answerSocket(this.socket, 504, why);
   }
 
-  /** The pod answered the upgrade with `status`: no timeout applies any more. */
-  onAnswer(status: number): void {
+  /** The pod answered the upgrade with `status`, and with 101 the tunnel `tunnel`. */
+  onAnswer(status: number, tunnel?: Socket): void {
     this.answered = true;
     this.status = status;
-    this.pipeline.timeouts.delete(this);
+    if (tunnel === undefined) this.pipeline.timeouts.delete(this);
+    else this.tunnel = tunnel;
   }
 }
 
@@ -119,8 +133,8 @@ export class NodeHttpPath {
     this.proxy.on('proxyReqWs', (proxyReq: ClientRequest, req: IncomingMessage) => {
       const ex = this.upgrades.get(req);
       if (ex !== undefined) ex.upstream = proxyReq;
-      proxyReq.prependListener('upgrade', (answer: IncomingMessage) => {
-        ex?.onAnswer(101);
+      proxyReq.prependListener('upgrade', (answer: IncomingMessage, tunnel: Socket) => {
+        ex?.onAnswer(101, tunnel);
         answer.headers = upgradeResponseHeaders(answer.headers);
       });
       proxyReq.prependListener('response', (answer: IncomingMessage) => {
@@ -264,9 +278,6 @@ export class NodeHttpPath {
     const reservation = ex.ticket.reservation;
     if (reservation === undefined) return;
     ex.ticket.attempts++;
-    ex.sentAt = performance.now();
-    ex.responseStarted = false;
-    ex.touch();
     const { host, port } = splitAddress(reservation.tracker.dest);
     forward(ex.req, ex.res, {
       host,
@@ -276,14 +287,14 @@ export class NodeHttpPath {
       onRequest: (upstream) => {
         ex.upstream = upstream;
       },
-      onResponse: () => {
-        ex.responseStarted = true;
-        ex.touch();
+      onResponse: (answer) => {
+        ex.answer = answer;
+        ex.wrote();
         // Draining: every response asks its client to reconnect (to another replica).
         return this.pipeline.draining();
       },
-      onActivity: () => {
-        ex.touch();
+      onWrite: () => {
+        ex.wrote();
       },
       onError: (error, delivery) => {
         this.sendFailed(ex, error, delivery);
@@ -301,7 +312,6 @@ export class NodeHttpPath {
     if (!res.headersSent && !hasBody(req) && mayResend(method, delivery, ticket.attempts)) {
       // Another pod (this one is set aside when gone), as replay.ts allows.
       this.pipeline.admission.releasePod(ticket);
-      ex.sentAt = undefined;
       void this.waitForPod(ex).then((ready) => {
         if (ready) this.send(ex);
       });
@@ -330,6 +340,21 @@ export class NodeHttpPath {
     ex.upstream?.destroy();
     if (ex.res.headersSent) ex.res.destroy();
     else answerResponse(ex.res, code, why, close || this.pipeline.draining());
+  }
+
+  /**
+   * A timeout after the response's head went out: the pod's side is closed, so that the pod sees
+   * the request cancelled, and the client's response ends where its framing lets it (cleanEnd):
+   * node:http writes the last chunk of a chunked body and closes a body that runs to the close.
+   */
+  endEarly(ex: ProxiedExchange): void {
+    if (ex.settled) return;
+    ex.settled = true;
+    this.pipeline.timeouts.delete(ex);
+    ex.upstream?.destroy();
+    const res = ex.res;
+    if (cleanEnd(relayedFraming(res, ex.answer)) === undefined) res.destroy();
+    else res.end();
   }
 
   private async handleUpgrade(
@@ -372,7 +397,6 @@ export class NodeHttpPath {
     const reservation = ticket.reservation;
     if (socket.destroyed || reservation === undefined) return;
     ticket.attempts++;
-    ex.sentAt = performance.now();
     req.headers = upgradeRequestHeaders(
       passedOn(reservation.tracker.peer, ticket, forwardedHeaders(listener, req)),
     ) as IncomingMessage['headers'];
@@ -394,6 +418,17 @@ export class NodeHttpPath {
       );
     });
   }
+}
+
+/**
+ * How node:http frames the pod's `answer` it relays in `res`, once its head is written: with the
+ * pod's Content-Length when it had one (writeHead keeps it where getHeader does not look), else
+ * chunked or to the close as node:http chose for the client.
+ */
+function relayedFraming(res: ServerResponse, answer: IncomingMessage | undefined): Framing {
+  const length = answer?.headers['content-length'];
+  if (length !== undefined) return { kind: 'length', length: Number(length) };
+  return res.chunkedEncoding ? { kind: 'chunked' } : { kind: 'close' };
 }
 
 /** A connection error by its code; anything else (a malformed answer, an unsolicited 101) by its message. */

@@ -216,14 +216,19 @@ describe('revisionSettings', () => {
   });
   it.each([
     [
-      'no revision: Knative defaults',
+      'no revision: timeoutSeconds of 300 s, no other limit',
       undefined,
-      { cc: 0, t: 300_000, rs: 300_000, idle: 0, probe: { kind: 'tcp' } },
+      { cc: 0, t: 300_000, rs: 0, idle: 0, probe: { kind: 'tcp' } },
     ],
     [
-      'timeouts; responseStart defaults to timeout',
+      'timeouts; responseStart unset sets no limit (0)',
       rev({ timeoutSeconds: 2, idleTimeoutSeconds: 1, containerConcurrency: 1 }),
-      { cc: 1, t: 2_000, rs: 2_000, idle: 1_000, probe: { kind: 'tcp' } },
+      { cc: 1, t: 2_000, rs: 0, idle: 1_000, probe: { kind: 'tcp' } },
+    ],
+    [
+      'responseStart and idle set to 0 stay 0: no limit (Knative e2e TestRevisionTimeout)',
+      rev({ timeoutSeconds: 10, responseStartTimeoutSeconds: 0, idleTimeoutSeconds: 0 }),
+      { cc: 0, t: 10_000, rs: 0, idle: 0, probe: { kind: 'tcp' } },
     ],
     [
       'an httpGet readiness probe is probed on its path and port',

@@ -16,8 +16,9 @@ import { StartingPodProber, type ProbeSpec } from './prober.ts';
 export interface RevisionSettings {
   containerConcurrency: number;
   timeoutMs: number;
+  /** 0: no limit (exchange-timeouts.ts). */
   responseStartTimeoutMs: number;
-  /** 0: no idle limit. */
+  /** 0: no limit. */
   idleTimeoutMs: number;
   probe: ProbeSpec;
   /** From the revision's `ebb.dev/queue-depth` annotation; at most the gateway's own depth. */
@@ -44,7 +45,9 @@ export function revisionSettings(rev: Revision | undefined): RevisionSettings {
     ...(queueDepth === undefined ? {} : { queueDepth }),
     containerConcurrency: spec?.containerConcurrency ?? 0,
     timeoutMs: timeout * 1000,
-    responseStartTimeoutMs: (spec?.responseStartTimeoutSeconds ?? timeout) * 1000,
+    // As Knative's activator reads them: unset (the webhook leaves them unset unless config-defaults
+    // sets them) or 0, no timer.
+    responseStartTimeoutMs: (spec?.responseStartTimeoutSeconds ?? 0) * 1000,
     idleTimeoutMs: (spec?.idleTimeoutSeconds ?? 0) * 1000,
     probe:
       http === undefined
