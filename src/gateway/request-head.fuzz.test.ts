@@ -18,13 +18,13 @@ import { normalizeHost } from './routing-table.ts';
 import {
   Disagreements,
   nextTurn,
-  Random,
   requestCases,
   SENTINEL,
   shown,
   type RequestCase,
 } from './testing/http1-cases.ts';
 import { HOST, loopbackGateway, type LoopbackGateway } from './testing/loopback-gateway.ts';
+import { Random } from '../testing/random.ts';
 
 const SEED = 0x15_0003;
 const CASES = 2400;

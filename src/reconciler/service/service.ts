@@ -1,6 +1,7 @@
 // Service reconciler: keeps the Configuration and Route of the Service's name in line with its
 // spec, and rolls their statuses up into the Service's.
 import type { Configuration } from '../../apis/serving/v1/configuration-types.ts';
+import { defaultConfiguration, defaultService } from '../../apis/serving/v1/defaults.ts';
 import type { Route } from '../../apis/serving/v1/route-types.ts';
 import type { Service } from '../../apis/serving/v1/service-types.ts';
 import {
@@ -43,7 +44,18 @@ export class ServiceReconciler {
     const now = this.ctx.now().getTime();
     const recentCfgs = this.created.configurations;
     const existingCfg = recentCfgs.resolve(key, this.ctx.world.configurations.get(key), now);
-    const cfg = await this.ensure(svc, CONFIGURATIONS, existingCfg, makeConfiguration(svc, existingCfg));
+    // As Knative's reconcileConfiguration: both sides are compared with today's defaults applied,
+    // so a template stored before a default existed (or in another JSON shape of the same values)
+    // is not mistaken for a new one, which would mint a Revision.
+    const config = { config: this.ctx.config() };
+    const desiredCfg = makeConfiguration(defaultService(svc, config), existingCfg);
+    const cfg = await this.ensure(
+      svc,
+      CONFIGURATIONS,
+      existingCfg,
+      desiredCfg,
+      existingCfg === undefined ? undefined : defaultConfiguration(existingCfg, config),
+    );
     if (existingCfg === undefined && cfg !== 'not-owned') recentCfgs.remember(key, cfg, now);
     created ||= existingCfg === undefined && cfg !== 'not-owned';
     if (cfg === 'not-owned') children.configurationNotOwned = true;
@@ -86,6 +98,7 @@ export class ServiceReconciler {
     kind: typeof CONFIGURATIONS,
     existing: T | undefined,
     desired: T,
+    compared: T | undefined = existing,
   ): Promise<T | 'not-owned'> {
     const log = this.ctx.log.child({
       kind: 'Service',
@@ -119,7 +132,7 @@ export class ServiceReconciler {
       }
     }
     if (!isControlledBy(existing, svc)) return 'not-owned';
-    if (!childNeedsUpdate(existing, desired)) return existing;
+    if (!childNeedsUpdate(compared ?? existing, desired)) return existing;
     const updated = await this.ctx.custom.replace(kind, withOwnedFields(existing, desired));
     log.info({ child: kind.kind }, `updated ${kind.kind}`);
     return updated;

@@ -23,7 +23,9 @@ describe('Service defaulting', () => {
   it('fills in a single container the way Knative does', () => {
     const out = defaultService(svc({ template: { spec: { containers: [{ image }] } } }), ctxWith());
     expect(out.spec.template.spec).toEqual({
-      containers: [{ name: 'user-container', image, readinessProbe: { tcpSocket: {}, successThreshold: 1 } }],
+      containers: [
+        { name: 'user-container', image, readinessProbe: { tcpSocket: { port: 0 }, successThreshold: 1 } },
+      ],
       containerConcurrency: 0,
       timeoutSeconds: 300,
       enableServiceLinks: false,
@@ -93,7 +95,7 @@ describe('Service defaulting', () => {
         {},
         (s) => s.spec.template.spec?.containers?.[0]?.readinessProbe,
         {
-          httpGet: { path: '/' },
+          httpGet: { path: '/', port: 0 },
           periodSeconds: 5,
           successThreshold: 1,
           failureThreshold: 3,

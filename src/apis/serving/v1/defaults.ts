@@ -5,7 +5,7 @@ import { deepEqual } from '../../object-diff.ts';
 import { ANNOTATIONS } from '../register.ts';
 import type { ValidationContext } from '../validation-context.ts';
 import type { Configuration } from './configuration-types.ts';
-import { defaultRevisionSpec, defaultRevisionTemplate } from './revision-defaults.ts';
+import { canonicalTemplate, defaultRevisionSpec, defaultRevisionTemplate } from './revision-defaults.ts';
 import type { Revision } from './revision-types.ts';
 import { defaultTraffic } from './route-defaults.ts';
 import type { Route } from './route-types.ts';
@@ -46,7 +46,7 @@ export function defaultService(
   options: DefaultingOptions = {},
 ): Service {
   const template = skipTemplateDefaults(svc.spec.template.metadata?.name, options)
-    ? svc.spec.template
+    ? canonicalTemplate(svc.spec.template)
     : defaultRevisionTemplate(svc.spec.template, ctx, svc.metadata);
   const traffic = defaultTraffic(svc.spec.traffic, true);
   const spec = { ...svc.spec, template, ...(traffic === undefined ? {} : { traffic }) };
@@ -60,7 +60,7 @@ export function defaultConfiguration(
   options: DefaultingOptions = {},
 ): Configuration {
   const template = skipTemplateDefaults(cfg.spec.template.metadata?.name, options)
-    ? cfg.spec.template
+    ? canonicalTemplate(cfg.spec.template)
     : defaultRevisionTemplate(cfg.spec.template, ctx, cfg.metadata);
   const spec = { ...cfg.spec, template };
   const owned = (cfg.metadata.ownerReferences ?? []).length > 0;

@@ -7,6 +7,21 @@ import type { ObjectMeta } from '../../meta/v1.ts';
 import type { ValidationContext } from '../validation-context.ts';
 import type { RevisionSpec, RevisionTemplateSpec } from './revision-types.ts';
 
+/**
+ * A probe as Knative stores it. Knative's webhook decodes an object into Go structs and encodes
+ * it again, and the port of a TCP or HTTP probe has no omitempty: a probe written without a port,
+ * like the TCP probe Knative adds itself, is stored with `port: 0`. Go clients (Knative's own
+ * tests among them) send it that way on every update, so a template defaulted on create must
+ * already read so, or the update would look like a new template and mint a Revision.
+ */
+function withProbePort(probe: Probe): Probe {
+  const out: Probe = { ...probe };
+  if (out.tcpSocket !== undefined && out.tcpSocket.port === undefined)
+    out.tcpSocket = { ...out.tcpSocket, port: 0 };
+  if (out.httpGet !== undefined && out.httpGet.port === undefined) out.httpGet = { ...out.httpGet, port: 0 };
+  return out;
+}
+
 function withReadinessDefaults(probe: Probe): Probe {
   const out: Probe = { ...probe };
   if ((out.successThreshold ?? 0) === 0) out.successThreshold = 1;
@@ -124,10 +139,45 @@ export function defaultRevisionSpec(
   return spec;
 }
 
+/** A container's probes in the shape Knative stores them (withProbePort). */
+function withProbePorts(c: Container): Container {
+  const out: Container = { ...c };
+  for (const key of ['readinessProbe', 'livenessProbe', 'startupProbe'] as const) {
+    const probe = out[key];
+    if (probe !== undefined) out[key] = withProbePort(probe);
+  }
+  return out;
+}
+
+/**
+ * The template in the one shape Knative's webhook leaves it in, whatever JSON encoded it: what
+ * decoding into Knative's Go structs and encoding again does, and no more. It applies even where
+ * defaults do not (an update that keeps a bring-your-own revision name), so that a template sent
+ * back unchanged by a Go client stores as it was.
+ */
+export function canonicalTemplate(template: RevisionTemplateSpec): RevisionTemplateSpec {
+  const out: RevisionTemplateSpec = { ...template };
+  // A Go client encodes the template's unset creation time as null (Knative's Go structs have no
+  // omitempty there); the time means nothing in a template, so both shapes store as neither.
+  if (out.metadata?.creationTimestamp === null) {
+    const rest = { ...out.metadata };
+    delete rest.creationTimestamp;
+    if (Object.keys(rest).length > 0) out.metadata = rest;
+    else delete out.metadata;
+  }
+  if (out.spec !== undefined) {
+    const spec = { ...out.spec };
+    if (spec.containers !== undefined) spec.containers = spec.containers.map(withProbePorts);
+    if (spec.initContainers !== undefined) spec.initContainers = spec.initContainers.map(withProbePorts);
+    out.spec = spec;
+  }
+  return out;
+}
+
 export function defaultRevisionTemplate(
   template: RevisionTemplateSpec,
   ctx: ValidationContext,
   parent: ObjectMeta,
 ): RevisionTemplateSpec {
-  return { ...template, spec: defaultRevisionSpec(template.spec ?? {}, ctx, parent) };
+  return canonicalTemplate({ ...template, spec: defaultRevisionSpec(template.spec ?? {}, ctx, parent) });
 }

@@ -33,6 +33,8 @@ export const ContainerStatus = z.strictObject({
   imageDigest: z.string().optional(),
 });
 
+export type ContainerStatus = z.infer<typeof ContainerStatus>;
+
 export const RevisionStatus = z.strictObject({
   ...statusFields,
   logUrl: z.string().optional(),
