@@ -11,7 +11,8 @@ import {
   propagateAutoscalerStatus,
   propagateDeploymentStatus,
 } from '../../apis/serving/v1/revision-lifecycle.ts';
-import type { Revision, RevisionStatus } from '../../apis/serving/v1/revision-types.ts';
+import type { Container } from '../../apis/core/v1.ts';
+import type { ContainerStatus, Revision, RevisionStatus } from '../../apis/serving/v1/revision-types.ts';
 import { revisionFailures } from './container-failure.ts';
 
 export interface RevisionObservation {
@@ -26,12 +27,22 @@ export function revisionStatus(rev: Revision, seen: RevisionObservation, now: Da
   const m = REVISION_CONDITIONS.manage(rev.status?.conditions, now);
   m.initialize();
   const status: RevisionStatus = {};
-  const containers = [...(rev.spec.containers ?? [])];
+  const containers = rev.spec.containers ?? [];
   if (containers.length > 0)
-    status.containerStatuses = containers.map((c) => {
-      const at = (c.image ?? '').indexOf('@');
-      return at === -1 ? { name: c.name } : { name: c.name, imageDigest: c.image };
-    });
+    status.containerStatuses = imageDigests(
+      containers,
+      rev.status?.containerStatuses,
+      seen.pods,
+      'containerStatuses',
+    );
+  const inits = rev.spec.initContainers ?? [];
+  if (inits.length > 0)
+    status.initContainerStatuses = imageDigests(
+      inits,
+      rev.status?.initContainerStatuses,
+      seen.pods,
+      'initContainerStatuses',
+    );
   if (seen.notOwned !== undefined) {
     m.markFalse(
       RESOURCES_AVAILABLE,
@@ -49,4 +60,42 @@ export function revisionStatus(rev: Revision, seen: RevisionObservation, now: Da
   Object.assign(status, propagateAutoscalerStatus(m, seen.podAutoscaler?.status));
   status.conditions = m.conditions();
   return status;
+}
+
+const DIGEST = /sha256:[0-9a-f]{64}/;
+
+/** The image reference without its tag or digest; a colon before the last slash is a port. */
+function repository(image: string): string {
+  const at = image.indexOf('@');
+  const name = at === -1 ? image : image.slice(0, at);
+  const colon = name.lastIndexOf(':');
+  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
+}
+
+/**
+ * Each container's imageDigest. An image given by digest is its own. Otherwise Knative asks the
+ * registry which digest the tag names; ebb has no registry client, so it records the digest the
+ * node reports for the image a Revision's pod runs (the pod status's imageID), once, and keeps it.
+ * The Deployment still names the image as the template does.
+ */
+function imageDigests(
+  containers: readonly Container[],
+  previous: readonly ContainerStatus[] | undefined,
+  pods: readonly V1Pod[],
+  field: 'containerStatuses' | 'initContainerStatuses',
+): ContainerStatus[] {
+  return containers.map((c) => {
+    const image = c.image ?? '';
+    const name = c.name ?? '';
+    if (image.includes('@')) return { name, imageDigest: image };
+    const known = previous?.find((p) => p.name === name)?.imageDigest;
+    if (known !== undefined && known !== '' && repository(known) === repository(image))
+      return { name, imageDigest: known };
+    for (const pod of pods) {
+      const reported = pod.status?.[field]?.find((s) => s.name === name && s.image === image);
+      const digest = DIGEST.exec(reported?.imageID ?? '')?.[0];
+      if (digest !== undefined) return { name, imageDigest: `${repository(image)}@${digest}` };
+    }
+    return { name };
+  });
 }

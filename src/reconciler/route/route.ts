@@ -275,25 +275,30 @@ interface RoutedMeta {
   };
 }
 
-/** The stored Service with the fields the Route owns replaced; the rest (clusterIP etc.) kept. */
+/**
+ * The stored Service with the Route's labels and annotations laid over its own and the spec the
+ * Route owns replaced; the rest (clusterIP etc.) kept. As in Knative, labels and annotations are
+ * only ever added or changed on a placeholder, never removed: a key the Route drops stays, and so
+ * does a key someone else set, such as a tag's visibility label.
+ */
 function updatedPlaceholder(existing: V1Service, desired: V1Service): V1Service {
   const body = structuredClone(existing);
   body.metadata = body.metadata ?? {};
-  body.metadata.labels = desired.metadata?.labels;
-  body.metadata.annotations = desired.metadata?.annotations;
+  body.metadata.labels = { ...existing.metadata?.labels, ...desired.metadata?.labels };
+  body.metadata.annotations = { ...existing.metadata?.annotations, ...desired.metadata?.annotations };
   body.spec = Object.assign(body.spec ?? {}, desired.spec);
   return body;
 }
 
 function placeholderChanged(existing: V1Service, desired: V1Service): boolean {
-  const pick = (s: V1Service) =>
-    asStored({
-      labels: s.metadata?.labels ?? {},
-      annotations: s.metadata?.annotations ?? {},
-      type: s.spec?.type,
-      externalName: s.spec?.externalName,
-      ports: s.spec?.ports,
-    });
+  const covers = (have: Record<string, string> | undefined, want: Record<string, string> | undefined) =>
+    Object.entries(want ?? {}).every(([k, v]) => have?.[k] === v);
+  const spec = (s: V1Service) =>
+    asStored({ type: s.spec?.type, externalName: s.spec?.externalName, ports: s.spec?.ports });
   // deepEqual, not string comparison: the API server does not keep our key order.
-  return !deepEqual(pick(existing), pick(desired));
+  return (
+    !covers(existing.metadata?.labels, desired.metadata?.labels) ||
+    !covers(existing.metadata?.annotations, desired.metadata?.annotations) ||
+    !deepEqual(spec(existing), spec(desired))
+  );
 }

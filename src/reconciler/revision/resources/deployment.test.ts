@@ -354,7 +354,7 @@ describe('makeDeployment', () => {
       'app',
     ],
     [
-      'resolved digests replace image tags, by container name',
+      'images stay as the template names them: a digest in the status is what a node ran, not a pin',
       (rev) => {
         rev.spec.initContainers = [{ name: 'init', image: 'ghcr.io/demo/migrate:1' }];
         rev.status = {
@@ -363,7 +363,7 @@ describe('makeDeployment', () => {
         };
       },
       (d) => [container(d)?.image, d.spec?.template.spec?.initContainers],
-      ['ghcr.io/demo/hello@sha256:aa', [{ name: 'init', image: 'ghcr.io/demo/migrate@sha256:bb' }]],
+      ['ghcr.io/demo/hello:1', [{ name: 'init', image: 'ghcr.io/demo/migrate:1' }]],
     ],
     // ---- pod-level fields ----
     [

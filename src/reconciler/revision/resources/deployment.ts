@@ -80,22 +80,15 @@ function makePodSpec(rev: Revision, cfg: DeploymentBuildConfig): V1PodSpec {
   delete spec.idleTimeoutSeconds;
   const serving = servingContainerIndex(rev.spec);
   const port = userPort(rev.spec);
-  const digests = new Map(
-    (rev.status?.containerStatuses ?? []).map((s) => [s.name ?? '', s.imageDigest ?? '']),
-  );
-  const initDigests = new Map(
-    (rev.status?.initContainerStatuses ?? []).map((s) => [s.name ?? '', s.imageDigest ?? '']),
-  );
   // Knative gives in-flight requests the whole request timeout to finish on shutdown.
   const grace = rev.spec.timeoutSeconds ?? cfg.defaults?.revisionTimeoutSeconds;
   if (spec.containers !== undefined) {
     spec.containers = spec.containers.map((c, i) =>
-      withDigest(i === serving ? makeServingContainer(c, rev, port, grace) : makeContainer(c, rev), digests),
+      i === serving ? makeServingContainer(c, rev, port, grace) : makeContainer(c, rev),
     );
   }
-  if (spec.initContainers !== undefined) {
-    spec.initContainers = spec.initContainers.map((c) => withDigest(c, initDigests));
-  }
+  // Images stay as the template names them: ebb resolves no tag through a registry, and a
+  // Revision's status.imageDigest (revision-status.ts) records what a node ran, not a pin.
 
   if (grace === undefined) delete spec.terminationGracePeriodSeconds;
   else spec.terminationGracePeriodSeconds = grace;
@@ -167,11 +160,6 @@ function aimAt(probe: Probe, port: number): Probe {
  * once a second (left unset, it would default to every 10s and slow every cold start). */
 function readinessProbe(probe: Probe): Probe {
   return (probe.periodSeconds ?? 0) === 0 ? { ...probe, periodSeconds: 1 } : probe;
-}
-
-function withDigest(c: Container, digests: ReadonlyMap<string, string>): Container {
-  const digest = digests.get(c.name ?? '') ?? '';
-  return digest === '' ? c : { ...c, image: digest };
 }
 
 /** config-deployment runtime-class-name: the matching class with the most specific selector,
