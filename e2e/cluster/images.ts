@@ -4,9 +4,12 @@
 // chart's components run, is this checkout's `ebb` command, compiled to dist/ as the real image
 // runs it; `npm run deploy` builds it first. Until then the image is not there: its pods wait in
 // ImagePullBackOff and start once it is built, as they would while a registry push is under way.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { KNATIVE_IMAGE_REPO, knativeImage } from '../conformance/knative.ts';
 import { binary, CACHE_DIR } from './paths.ts';
 
 export interface ImageEntry {
@@ -108,5 +111,35 @@ export function resolveImage(
     return resolved;
   }
   const tool = Object.hasOwn(BINARY_IMAGES, name) ? BINARY_IMAGES[name] : undefined;
-  return tool === undefined ? undefined : { command: [tool()] };
+  if (tool !== undefined) return { command: [tool()] };
+  // Knative's test images, built by `npm run test:conformance`. One that was never built does not
+  // exist, as an image never pushed: `invalidhelloworld`, which the suites expect to fail to pull,
+  // is such a name.
+  const knative = name.startsWith(`${KNATIVE_IMAGE_REPO}/`) ? name.slice(KNATIVE_IMAGE_REPO.length + 1) : '';
+  if (/^[a-z0-9][a-z0-9-]*$/.test(knative) && exists(knativeImage(knative))) {
+    return { command: [knativeImage(knative)] };
+  }
+  return undefined;
+}
+
+const digests = new Map<string, { mtimeMs: number; digest: string }>();
+
+/**
+ * The image's id as a node reports it in a pod's status (imageID): its name and the sha256 of the
+ * file it runs, which changes when the image's content does, as a real image's digest would.
+ */
+export async function imageID(image: string, resolved: ResolvedImage): Promise<string> {
+  const file = resolved.command.at(-1) ?? '';
+  const { mtimeMs } = await stat(file);
+  let known = digests.get(file);
+  if (known?.mtimeMs !== mtimeMs) {
+    known = {
+      mtimeMs,
+      digest: createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex'),
+    };
+    digests.set(file, known);
+  }
+  return `${imageName(image)}@sha256:${known.digest}`;
 }

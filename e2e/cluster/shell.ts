@@ -5,12 +5,13 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-/** An error's message with its cause (fetch reports "fetch failed" and puts the reason there). */
+/** An error's message with its cause (fetch reports "fetch failed" and puts the reason there),
+ * unless the message already says it. */
 export function errorMessage(error: unknown): string {
   const e = error as { message?: string; cause?: { message?: string } };
   const cause = e.cause?.message;
   const message = String(e.message ?? error);
-  return cause === undefined || cause === '' ? message : `${message} (${cause})`;
+  return cause === undefined || cause === '' || message.includes(cause) ? message : `${message} (${cause})`;
 }
 
 export class CommandError extends Error {

@@ -1,8 +1,10 @@
 // A container's environment as the kubelet builds it: the Service environment for the
 // `kubernetes` Service, envFrom, then env with valueFrom configMapKeyRef, secretKeyRef and fieldRef.
+// What it cannot build is an error in the kubelet's words (`configmap "settings" not found`),
+// which becomes the container's CreateContainerConfigError.
 import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
 import { BRIDGE_IP, KUBERNETES_SERVICE_IP } from '../topology.ts';
-import { decodeSecret } from './volumes.ts';
+import { decodeSecret, readOrMissing } from './volumes.ts';
 
 function fieldValue(pod: V1Pod, podIP: string, path: string): string {
   switch (path) {
@@ -44,28 +46,36 @@ export async function containerEnv(
     KUBERNETES_SERVICE_PORT_HTTPS: '443',
     KUBERNETES_PORT: `tcp://${KUBERNETES_SERVICE_IP}:443`,
   };
-  const configMaps = new Map<string, Record<string, string>>();
-  const secrets = new Map<string, Record<string, string>>();
-  const configMap = async (name: string) => {
-    if (!configMaps.has(name))
-      configMaps.set(name, (await core.readNamespacedConfigMap({ name, namespace })).data ?? {});
-    return configMaps.get(name) ?? {};
-  };
-  const secret = async (name: string) => {
-    if (!secrets.has(name)) {
-      secrets.set(name, decodeSecret((await core.readNamespacedSecret({ name, namespace })).data));
+  // undefined: the object does not exist.
+  const configMaps = new Map<string, Record<string, string> | undefined>();
+  const secrets = new Map<string, Record<string, string> | undefined>();
+  const configMap = async (name: string, optional: boolean | undefined) => {
+    if (!configMaps.has(name)) {
+      const found = await readOrMissing(core.readNamespacedConfigMap({ name, namespace }));
+      configMaps.set(name, found === undefined ? undefined : (found.data ?? {}));
     }
-    return secrets.get(name) ?? {};
+    const data = configMaps.get(name);
+    if (data === undefined && optional !== true) throw new Error(`configmap "${name}" not found`);
+    return data;
+  };
+  const secret = async (name: string, optional: boolean | undefined) => {
+    if (!secrets.has(name)) {
+      const found = await readOrMissing(core.readNamespacedSecret({ name, namespace }));
+      secrets.set(name, found === undefined ? undefined : decodeSecret(found.data));
+    }
+    const data = secrets.get(name);
+    if (data === undefined && optional !== true) throw new Error(`secret "${name}" not found`);
+    return data;
   };
   for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? '';
     const data =
       from.configMapRef !== undefined
-        ? await configMap(from.configMapRef.name ?? '')
+        ? await configMap(from.configMapRef.name ?? '', from.configMapRef.optional)
         : from.secretRef !== undefined
-          ? await secret(from.secretRef.name ?? '')
+          ? await secret(from.secretRef.name ?? '', from.secretRef.optional)
           : {};
-    for (const [k, v] of Object.entries(data)) env[prefix + k] = v;
+    for (const [k, v] of Object.entries(data ?? {})) env[prefix + k] = v;
   }
   for (const e of container.env ?? []) {
     const source = e.valueFrom;
@@ -73,15 +83,15 @@ export async function containerEnv(
       env[e.name] = (e.value ?? '').replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, n: string) => env[n] ?? m);
     else if (source.configMapKeyRef !== undefined) {
       const ref = source.configMapKeyRef;
-      const value = (await configMap(ref.name ?? ''))[ref.key];
+      const value = (await configMap(ref.name ?? '', ref.optional))?.[ref.key];
       if (value === undefined && ref.optional !== true)
-        throw new Error(`key "${ref.key}" not found in configmap "${ref.name ?? ''}"`);
+        throw new Error(`couldn't find key ${ref.key} in ConfigMap ${namespace}/${ref.name ?? ''}`);
       if (value !== undefined) env[e.name] = value;
     } else if (source.secretKeyRef !== undefined) {
       const ref = source.secretKeyRef;
-      const value = (await secret(ref.name ?? ''))[ref.key];
+      const value = (await secret(ref.name ?? '', ref.optional))?.[ref.key];
       if (value === undefined && ref.optional !== true)
-        throw new Error(`key "${ref.key}" not found in secret "${ref.name ?? ''}"`);
+        throw new Error(`couldn't find key ${ref.key} in Secret ${namespace}/${ref.name ?? ''}`);
       if (value !== undefined) env[e.name] = value;
     } else if (source.fieldRef !== undefined) {
       env[e.name] = fieldValue(pod, podIP, source.fieldRef.fieldPath);

@@ -1,7 +1,8 @@
 // ebb's node agent: a kubelet for the local cluster that runs each Pod's containers as processes
 // in their own network and mount namespaces. It registers the node, keeps its Lease fresh, runs
 // the pods bound to it, and serves container logs. On start it clears sandboxes a crashed agent
-// left behind, so a restart is always clean.
+// left behind, so a restart is always clean. A pod's failure is that pod's status (see
+// pod-worker.ts); nothing a pod spec holds stops the agent, and so the other pods.
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -13,6 +14,7 @@ import {
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { limitRequestTime } from '../../../src/controller/kubeconfig.ts';
+import { errorMessage } from '../shell.ts';
 import { NODE_NAME } from '../topology.ts';
 import { startLogServer } from './log-server.ts';
 import { NodeHeartbeat } from './node.ts';
@@ -25,6 +27,17 @@ const pkiDir = process.env.EBB_PKI_DIR ?? join(stateDir, 'pki');
 
 function log(fields: Record<string, unknown>, msg: string): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
+}
+
+// The last resort: every pod's work is guarded where it runs, and an error that still gets here
+// is a bug to fix there. Exiting would stop every pod on the node for it.
+for (const event of ['unhandledRejection', 'uncaughtException'] as const) {
+  process.on(event, (error: unknown) => {
+    log(
+      { event, error: errorMessage(error), stack: (error as Error | undefined)?.stack },
+      'BUG: unguarded error',
+    );
+  });
 }
 
 const kc = new KubeConfig();
@@ -58,7 +71,17 @@ const pool = new AddressPool();
 const volumes = new VolumeBuilder(core);
 const workers = new Map<string, PodWorker>();
 
+/** Starts, updates or finishes the worker of one pod. Never throws: it runs in the watch's
+ * callback, and a pod's failure must not end the watch for the others. */
 function sync(pod: V1Pod): void {
+  try {
+    syncPod(pod);
+  } catch (error) {
+    log({ pod: pod.metadata?.name, error: errorMessage(error) }, 'pod sync failed');
+  }
+}
+
+function syncPod(pod: V1Pod): void {
   const uid = pod.metadata?.uid;
   if (uid === undefined || pod.spec?.nodeName !== NODE_NAME) return;
   const existing = workers.get(uid);
@@ -81,7 +104,7 @@ function sync(pod: V1Pod): void {
   const worker = new PodWorker(pod, { core, volumes, pool, podsDir, log });
   workers.set(uid, worker);
   worker.start().catch((error: unknown) => {
-    log({ pod: pod.metadata?.name, error: (error as Error).message }, 'pod start failed; retrying');
+    log({ pod: pod.metadata?.name, error: errorMessage(error) }, 'pod start failed; retrying');
     workers.delete(uid);
     const retry = () => {
       const ref = { name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? 'default' };

@@ -2,7 +2,8 @@
 // as a process in the pod's network namespace and its own mount namespace (cluster DNS in
 // /etc/resolv.conf, volumes where the spec mounts them), probes, restarts with back-off, status
 // written to the API server, and graceful deletion (preStop, SIGTERM, grace period, SIGKILL,
-// then the final delete).
+// then the final delete). Whatever goes wrong with the pod stays the pod's: a container that
+// cannot start is waiting with the kubelet's reason and a message, and is tried again.
 import {
   PatchStrategy,
   setHeaderOptions,
@@ -11,15 +12,26 @@ import {
   type V1ContainerState,
   type V1ContainerStatus,
   type V1Pod,
-  type V1PodCondition,
 } from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { resolveImage } from '../images.ts';
+import { imageID, resolveImage } from '../images.ts';
+import { errorMessage } from '../shell.ts';
 import { BRIDGE_IP, CLUSTER_DOMAIN, DNS_SERVICE_IP } from '../topology.ts';
+import {
+  localHostFs,
+  planMounts,
+  SETUP_FAILED_EXIT,
+  setupFailure,
+  setupScript,
+  skeletonFstab,
+  subPathSource,
+  type ContainerMount,
+  type EntryKind,
+} from './container-mounts.ts';
 import { containerEnv } from './env.ts';
 import { runProbe } from './probes.ts';
 import { createSandbox, deleteSandbox, type AddressPool } from './sandbox.ts';
@@ -44,6 +56,8 @@ class ContainerRunner {
   state: V1ContainerState = { waiting: { reason: 'ContainerCreating' } };
   lastState: V1ContainerState = {};
   restartCount = 0;
+  /** What the status reports as imageID once the image is resolved ('' before, as kubelet). */
+  imageID = '';
   ready = false;
   started = false;
   /** Set while the worker itself is stopping the process (liveness failure or deletion). */
@@ -61,8 +75,30 @@ class ContainerRunner {
   }
 }
 
+/**
+ * A container that could not be created or started, with the kubelet's reason: for example
+ * `CreateContainerConfigError` (its env or volumes), `CreateContainerError` (its mounts) or
+ * `RunContainerError` (its process).
+ */
+class ContainerError extends Error {
+  readonly reason: string;
+  constructor(reason: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+
+/** Runs `what`, turning any failure into a ContainerError with `reason`. */
+async function failingAs<T>(reason: string, what: () => Promise<T> | T): Promise<T> {
+  try {
+    return await what();
+  } catch (error) {
+    if (error instanceof ContainerError) throw error;
+    throw new ContainerError(reason, errorMessage(error), { cause: error });
+  }
+}
+
 const VOLUME_TIMEOUT_MS = 15_000;
-const VOLUME_ATTEMPTS = 8;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -89,7 +125,6 @@ export class PodWorker {
   private done = false;
   private statusTimer: NodeJS.Timeout | undefined;
   private lastStatus = '';
-  private createdMountpoints: string[] = [];
   private volumesReady: Promise<PreparedVolumes> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
 
@@ -132,15 +167,7 @@ export class PodWorker {
     await mkdir(this.dir, { recursive: true });
     this.ip = this.deps.pool.allocate();
     // Volumes (ServiceAccount token, configMaps, secrets) are fetched while the sandbox is built.
-    this.volumesReady = this.prepareVolumes();
-    this.volumesReady.then(
-      (prepared) => {
-        if (prepared.refreshInMs === undefined) return;
-        const refresh = () => void this.deps.volumes.prepare(this.pod, this.dir, true).catch(() => undefined);
-        this.refreshTimer = setInterval(refresh, prepared.refreshInMs);
-      },
-      () => undefined,
-    );
+    void this.volumes().catch(() => undefined);
     this.netns = await createSandbox(this.uid, this.ip);
     this.sandboxReady = true;
     await writeFile(
@@ -174,20 +201,29 @@ export class PodWorker {
   }
 
   /**
-   * Fills the pod's volumes, retrying while the pod lives: a TokenRequest or ConfigMap read that
-   * the API server never answers (it happens when the machine is saturated) must not leave the pod
-   * without containers for good, as a kubelet would not.
+   * The pod's volumes, filled once for all its containers. A failed attempt (a ConfigMap not there
+   * yet, or a TokenRequest the API server never answers, as happens when the machine is
+   * saturated) is forgotten, so the next container launch, after its back-off, tries again.
    */
-  private async prepareVolumes(): Promise<PreparedVolumes> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await withTimeout(this.deps.volumes.prepare(this.pod, this.dir), VOLUME_TIMEOUT_MS);
-      } catch (error) {
-        if (this.terminating || attempt >= VOLUME_ATTEMPTS) throw error;
-        this.log('volumes not ready; retrying', { error: (error as Error).message, attempt });
-        await sleep(1000);
-      }
-    }
+  private volumes(): Promise<PreparedVolumes> {
+    if (this.volumesReady !== undefined) return this.volumesReady;
+    const ready = withTimeout(this.deps.volumes.prepare(this.pod, this.dir), VOLUME_TIMEOUT_MS);
+    this.volumesReady = ready;
+    ready.then(
+      (prepared) => {
+        if (prepared.refreshInMs === undefined || this.refreshTimer !== undefined || this.terminating) return;
+        const refresh = () =>
+          void this.deps.volumes.prepare(this.pod, this.dir, true).catch((error: unknown) => {
+            this.log('volume refresh failed', { error: errorMessage(error) });
+          });
+        this.refreshTimer = setInterval(refresh, prepared.refreshInMs);
+      },
+      (error: unknown) => {
+        if (this.volumesReady === ready) this.volumesReady = undefined;
+        this.log('volumes not ready', { error: errorMessage(error) });
+      },
+    );
+    return ready;
   }
 
   private async runToCompletion(name: string): Promise<number> {
@@ -203,11 +239,38 @@ export class PodWorker {
     }
   }
 
-  /** Starts one container; `onExit` is for init containers, which run to completion. */
+  /**
+   * Starts one container; `onExit` is for init containers, which run to completion. Never
+   * rejects: what keeps the container from starting becomes its status (waiting, with the
+   * kubelet's reason and a message), and it is tried again after a back-off, as the kubelet does.
+   */
   private async launch(name: string, onExit?: (code: number) => void): Promise<void> {
     const runner = this.containers.get(name);
     if (runner === undefined || this.terminating) return;
+    try {
+      await this.startContainer(runner, onExit);
+    } catch (error) {
+      this.notStarted(runner, error, onExit);
+    }
+  }
+
+  private notStarted(runner: ContainerRunner, error: unknown, onExit?: (code: number) => void): void {
+    if (this.terminating) return;
+    const name = runner.spec.name;
+    const reason = error instanceof ContainerError ? error.reason : 'CreateContainerError';
+    // A ContainerError's message already ends with its cause's.
+    const message = error instanceof ContainerError ? error.message : errorMessage(error);
+    this.log('container not started', { container: name, reason, error: message });
+    runner.state = { waiting: { reason, message } };
+    this.scheduleStatus();
+    const delay = runner.backoffMs;
+    runner.backoffMs = Math.min(runner.backoffMs * 2, MAX_BACKOFF_MS);
+    runner.timers.push(setTimeout(() => void this.launch(name, onExit), delay));
+  }
+
+  private async startContainer(runner: ContainerRunner, onExit?: (code: number) => void): Promise<void> {
     const spec = runner.spec;
+    const name = spec.name;
     const image = resolveImage(spec.image ?? '');
     if (image === undefined) {
       runner.state = {
@@ -228,46 +291,43 @@ export class PodWorker {
       runner.timers.push(setTimeout(() => void this.launch(name, onExit), NOT_BUILT_RETRY_MS));
       return;
     }
-    let env: Record<string, string>;
-    let volumePaths: Map<string, string>;
-    try {
-      [env, { paths: volumePaths }] = await Promise.all([
-        containerEnv(this.deps.core, this.pod, spec, this.ip),
-        this.volumesReady ?? this.deps.volumes.prepare(this.pod, this.dir),
-      ]);
-    } catch (error) {
-      runner.state = { waiting: { reason: 'CreateContainerConfigError', message: (error as Error).message } };
-      this.scheduleStatus();
-      onExit?.(1);
-      return;
-    }
-    const command = [...(spec.command ?? image.command), ...(spec.args ?? [])];
-    const script = await this.mountScript(spec, volumePaths);
-    const log = openSync(this.logPath(name), 'a');
-    const child = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        this.netns,
-        'unshare',
-        '--mount',
-        '--propagation',
-        'private',
-        '--',
-        '/bin/sh',
-        '-c',
-        script,
-        'ebb-container',
-        ...command,
-      ],
-      {
-        stdio: ['ignore', log, log],
-        env: { HOME: join(this.dir, 'home'), ...image.env, ...env, EBB_WORKDIR: spec.workingDir ?? '/' },
-        detached: true,
-      },
+    runner.imageID = await imageID(spec.image ?? '', image).catch(() => '');
+    const [env, volumes] = await failingAs('CreateContainerConfigError', () =>
+      Promise.all([containerEnv(this.deps.core, this.pod, spec, this.ip), this.volumes()]),
     );
-    closeSync(log);
+    const script = await this.mountScript(spec, volumes.paths);
+    if (this.terminating) return;
+    const command = [...(spec.command ?? image.command), ...(spec.args ?? [])];
+    const child = await failingAs('RunContainerError', () => {
+      const log = openSync(this.logPath(name), 'a');
+      try {
+        return spawn(
+          'ip',
+          [
+            'netns',
+            'exec',
+            this.netns,
+            'unshare',
+            '--mount',
+            '--propagation',
+            'private',
+            '--',
+            '/bin/sh',
+            '-c',
+            script,
+            'ebb-container',
+            ...command,
+          ],
+          {
+            stdio: ['ignore', log, log],
+            env: { HOME: join(this.dir, 'home'), ...image.env, ...env, EBB_WORKDIR: spec.workingDir ?? '/' },
+            detached: true,
+          },
+        );
+      } finally {
+        closeSync(log);
+      }
+    });
     runner.proc = child;
     runner.stopping = false;
     const startedAt = now();
@@ -277,36 +337,54 @@ export class PodWorker {
     this.log('container started', { container: name, pid: child.pid });
     this.scheduleStatus();
     if (onExit === undefined) this.startProbes(runner);
+    child.on('error', (error) => {
+      // Only a process that never started ends here; one that could not be signalled is still
+      // running, and its exit is handled below.
+      if (child.pid !== undefined || runner.proc !== child) return;
+      runner.clearTimers();
+      runner.proc = undefined;
+      this.notStarted(runner, new ContainerError('RunContainerError', errorMessage(error)), onExit);
+    });
     child.on('exit', (code, signal) => {
       runner.clearTimers();
       runner.proc = undefined;
       runner.ready = false;
       const exitCode = code ?? (signal === 'SIGKILL' ? 137 : 143);
-      void this.terminatedState(name, exitCode, signal, startedAt).then((state) => {
-        runner.state = state;
-        this.log('container exited', { container: name, exitCode, signal });
-        this.scheduleStatus();
-        if (onExit !== undefined) {
-          onExit(exitCode);
-          return;
-        }
-        if (this.terminating) return;
-        const policy = this.pod.spec?.restartPolicy ?? 'Always';
-        if (policy === 'Never' || (policy === 'OnFailure' && exitCode === 0)) return;
-        runner.lastState = state;
-        runner.restartCount++;
-        const delay = runner.backoffMs;
-        runner.backoffMs = Math.min(runner.backoffMs * 2, MAX_BACKOFF_MS);
-        runner.state = {
-          waiting: {
-            reason: 'CrashLoopBackOff',
-            message: `back-off ${delay / 1000}s restarting failed container=${name} pod=${this.name}`,
-          },
-        };
-        this.scheduleStatus();
-        runner.timers.push(setTimeout(() => void this.launch(name), delay));
-      });
+      void this.terminatedState(name, exitCode, signal, startedAt)
+        .then((state) => {
+          this.exited(runner, state, onExit);
+        })
+        .catch((error: unknown) => {
+          this.log('container exit not handled', { container: name, error: errorMessage(error) });
+        });
     });
+  }
+
+  private exited(runner: ContainerRunner, state: V1ContainerState, onExit?: (code: number) => void): void {
+    const name = runner.spec.name;
+    const exitCode = state.terminated?.exitCode ?? 1;
+    runner.state = state;
+    this.log('container exited', { container: name, exitCode, reason: state.terminated?.reason });
+    this.scheduleStatus();
+    if (onExit !== undefined) {
+      onExit(exitCode);
+      return;
+    }
+    if (this.terminating) return;
+    const policy = this.pod.spec?.restartPolicy ?? 'Always';
+    if (policy === 'Never' || (policy === 'OnFailure' && exitCode === 0)) return;
+    runner.lastState = state;
+    runner.restartCount++;
+    const delay = runner.backoffMs;
+    runner.backoffMs = Math.min(runner.backoffMs * 2, MAX_BACKOFF_MS);
+    runner.state = {
+      waiting: {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${delay / 1000}s restarting failed container=${name} pod=${this.name}`,
+      },
+    };
+    this.scheduleStatus();
+    runner.timers.push(setTimeout(() => void this.launch(name), delay));
   }
 
   private async terminatedState(
@@ -315,6 +393,17 @@ export class PodWorker {
     signal: NodeJS.Signals | null,
     startedAt: Date,
   ): Promise<V1ContainerState> {
+    if (exitCode === SETUP_FAILED_EXIT) {
+      // The container's mounts failed before its command ran: the kubelet's StartError, which
+      // containerd reports with exit code 128.
+      const failed = this.setupFiles(name).failed;
+      const text = await readFile(failed, 'utf8').catch(() => undefined);
+      if (text !== undefined) {
+        await rm(failed, { force: true });
+        const message = setupFailure(text);
+        return { terminated: { exitCode: 128, reason: 'StartError', message, startedAt, finishedAt: now() } };
+      }
+    }
     let message: string | undefined;
     if (exitCode !== 0) {
       const tail = await readFile(this.logPath(name), 'utf8').catch(() => '');
@@ -332,36 +421,95 @@ export class PodWorker {
     };
   }
 
-  /** Shell that sets up the container's mount namespace, then execs its command. */
+  private setupFiles(container: string) {
+    return {
+      fstab: join(this.dir, `${container}.fstab`),
+      log: join(this.dir, `${container}.setup.log`),
+      failed: join(this.dir, `${container}.setup-failed`),
+    };
+  }
+
+  /** Shell that sets up the container's mount namespace (see container-mounts.ts), then execs
+   * its command. */
   private async mountScript(spec: V1Container, volumePaths: Map<string, string>): Promise<string> {
-    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const lines = [
-      'set -e',
-      'mount -t tmpfs -o mode=0755 tmpfs /run',
-      `mount --bind ${q(join(this.dir, 'resolv.conf'))} /etc/resolv.conf`,
-      `mount --bind ${q(join(this.dir, 'hosts'))} /etc/hosts`,
+    const mounts: ContainerMount[] = [
+      {
+        what: "the pod's resolv.conf",
+        source: join(this.dir, 'resolv.conf'),
+        sourceKind: 'file',
+        target: '/etc/resolv.conf',
+        readOnly: false,
+      },
+      {
+        what: "the pod's hosts file",
+        source: join(this.dir, 'hosts'),
+        sourceKind: 'file',
+        target: '/etc/hosts',
+        readOnly: false,
+      },
     ];
-    for (const m of spec.volumeMounts ?? []) {
-      const source = volumePaths.get(m.name);
-      if (source === undefined) continue;
-      const target = m.mountPath.startsWith('/var/run/')
-        ? m.mountPath.replace(/^\/var\/run\//, '/run/')
-        : m.mountPath;
-      const src = m.subPath === undefined || m.subPath === '' ? source : join(source, m.subPath);
-      if (!target.startsWith('/run/') && !existsSync(target)) {
-        const isFile = await stat(src)
-          .then((s) => s.isFile())
-          .catch(() => false);
-        if (isFile) await writeFile(target, '');
-        else await mkdir(target, { recursive: true });
-        this.createdMountpoints.push(target);
-      }
-      lines.push(`mkdir -p ${q(target)} 2>/dev/null || true`);
-      lines.push(`mount --bind ${q(src)} ${q(target)}`);
-      if (m.readOnly === true) lines.push(`mount -o remount,bind,ro ${q(target)}`);
+    for (const [i, m] of (spec.volumeMounts ?? []).entries()) {
+      const at = `container "${spec.name}" volumeMounts[${i}] (volume "${m.name}")`;
+      const volume = volumePaths.get(m.name);
+      if (volume === undefined)
+        throw new ContainerError('CreateContainerConfigError', `${at}: the pod has no such volume`);
+      const { source, kind } = await this.mountSource(volume, m.subPath).catch((error: unknown) => {
+        throw new ContainerError('CreateContainerConfigError', `${at}: ${errorMessage(error)}`, {
+          cause: error,
+        });
+      });
+      mounts.push({
+        what: `volume "${m.name}"`,
+        source,
+        sourceKind: kind,
+        target: m.mountPath,
+        readOnly: m.readOnly === true,
+      });
     }
-    lines.push('cd "$EBB_WORKDIR"', 'unset EBB_WORKDIR', 'exec "$@"');
-    return lines.join('\n');
+    return failingAs('CreateContainerError', async () => {
+      const plan = planMounts(mounts, localHostFs);
+      const files = this.setupFiles(spec.name);
+      if (plan.root !== undefined) await writeFile(files.fstab, skeletonFstab(plan.root));
+      return setupScript(plan, files);
+    });
+  }
+
+  /**
+   * A volumeMount's source and its kind. A subPath missing from the volume is made there as a
+   * directory, as the kubelet does, and one that leads out of the volume through a symlink is
+   * refused: the agent writes nothing outside the pod's directory.
+   */
+  private async mountSource(
+    volume: string,
+    subPath: string | undefined,
+  ): Promise<{ source: string; kind: EntryKind }> {
+    const source = subPathSource(volume, subPath);
+    let existing = source;
+    for (;;) {
+      const found = await stat(existing).catch(() => undefined);
+      if (found !== undefined || existing === volume) break;
+      existing = dirname(existing);
+    }
+    const [real, realVolume] = await Promise.all([realpath(existing), realpath(volume)]);
+    const inside = relative(realVolume, real);
+    if (inside === '..' || inside.startsWith('../') || isAbsolute(inside))
+      throw new Error(`subPath "${subPath ?? ''}" leads out of the volume, to ${real}`);
+    if (existing !== source) {
+      await mkdir(source, { recursive: true }).catch((error: unknown) => {
+        const code = (error as { code?: string }).code ?? errorMessage(error);
+        throw new Error(`subPath "${subPath ?? ''}" cannot be made in the volume (${code})`);
+      });
+    }
+    return { source, kind: (await stat(source)).isDirectory() ? 'dir' : 'file' };
+  }
+
+  /** The command prefix that runs a command inside a container, as an exec probe or a preStop
+   * hook does: in its network and mount namespaces and its root. */
+  private execIn(runner: ContainerRunner): string[] {
+    const pid = runner.proc?.pid;
+    return pid === undefined
+      ? ['ip', 'netns', 'exec', this.netns]
+      : ['nsenter', `--target=${pid}`, '--net', '--mount', '--root', '--wd', '--'];
   }
 
   private startProbes(runner: ContainerRunner): void {
@@ -390,13 +538,20 @@ export class PodWorker {
       }
       let successes = 0;
       let failures = 0;
+      const tickIn = (ms: number) => {
+        runner.timers.push(
+          setTimeout(() => {
+            this.background(`${kind} probe`, tick);
+          }, ms),
+        );
+      };
       const tick = async () => {
         if (runner.proc === undefined || this.terminating) return;
         if (kind !== 'startup' && !runner.started) {
-          runner.timers.push(setTimeout(() => void tick(), 100));
+          tickIn(100);
           return;
         }
-        const ok = await runProbe(probe, spec, this.ip, this.netns);
+        const ok = await runProbe(probe, spec, this.ip, this.execIn(runner));
         if (ok) {
           successes++;
           failures = 0;
@@ -415,19 +570,18 @@ export class PodWorker {
           return;
         } else if (!ok && failures >= (probe.failureThreshold ?? 3)) {
           this.log(`${kind} probe failed, restarting`, { container: spec.name });
-          void this.stopContainer(
-            runner,
-            probe.terminationGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30,
-          );
+          const grace =
+            probe.terminationGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+          this.background('stopping the container', () => this.stopContainer(runner, grace));
           return;
         }
         // Until a container first turns ready, readiness is probed every 25 ms rather than every
         // period, so a pod is Ready as soon as its app listens (the kubelet would wait a period).
         const waitingForFirstReady = kind === 'readiness' && !runner.ready && successes === 0;
         const delay = waitingForFirstReady ? 25 : (probe.periodSeconds ?? 10) * 1000;
-        runner.timers.push(setTimeout(() => void tick(), delay));
+        tickIn(delay);
       };
-      runner.timers.push(setTimeout(() => void tick(), (probe.initialDelaySeconds ?? 0) * 1000));
+      tickIn((probe.initialDelaySeconds ?? 0) * 1000);
     };
     loop('startup');
     loop('readiness');
@@ -459,9 +613,8 @@ export class PodWorker {
       await new Promise<void>((resolve) => {
         // The hook's output goes to the container's log, where users look for it.
         const log = openSync(this.logPath(runner.spec.name), 'a');
-        const child = spawn('ip', ['netns', 'exec', this.netns, ...(hook.exec?.command ?? [])], {
-          stdio: ['ignore', log, log],
-        });
+        const [file = '', ...args] = [...this.execIn(runner), ...(hook.exec?.command ?? [])];
+        const child = spawn(file, args, { stdio: ['ignore', log, log] });
         closeSync(log);
         child.on('exit', () => {
           resolve();
@@ -471,46 +624,69 @@ export class PodWorker {
         });
       });
     } else if (hook.httpGet !== undefined) {
-      await runProbe({ httpGet: hook.httpGet, timeoutSeconds: 30 }, runner.spec, this.ip, this.netns);
+      await runProbe(
+        { httpGet: hook.httpGet, timeoutSeconds: 30 },
+        runner.spec,
+        this.ip,
+        this.execIn(runner),
+      );
     } else if (hook.sleep !== undefined) {
       await sleep(hook.sleep.seconds * 1000);
     }
   }
 
-  /** Graceful stop of every container, then the sandbox; `remove` deletes the Pod object too. */
+  /**
+   * Graceful stop of every container, then the sandbox; `remove` deletes the Pod object too.
+   * Never rejects: each step's failure is logged and the next still runs, so the pod's address
+   * and directory are always released.
+   */
   async terminate(graceSeconds: number, remove: boolean): Promise<void> {
     if (this.terminating) return;
     this.terminating = true;
     if (this.refreshTimer !== undefined) clearInterval(this.refreshTimer);
     this.log('terminating', { graceSeconds });
+    const step = (what: string, task: Promise<unknown>) =>
+      task.then(
+        () => undefined,
+        (error: unknown) => {
+          this.log(`${what} failed`, { error: errorMessage(error) });
+        },
+      );
     const deadline = Date.now() + graceSeconds * 1000;
     await Promise.all(
       [...this.containers.values()].map(async (runner) => {
         runner.clearTimers();
-        await Promise.race([this.preStop(runner), sleep(Math.max(0, deadline - Date.now()))]);
-        await this.stopContainer(runner, Math.max(0, (deadline - Date.now()) / 1000));
+        const left = () => Math.max(0, deadline - Date.now());
+        await step(`preStop of ${runner.spec.name}`, Promise.race([this.preStop(runner), sleep(left())]));
+        await step(`stopping ${runner.spec.name}`, this.stopContainer(runner, left() / 1000));
       }),
     );
-    await this.flushStatus();
-    await deleteSandbox(this.uid);
-    for (const dir of this.createdMountpoints.reverse())
-      await rmdir(dir).catch(() => rm(dir, { force: true }).catch(() => undefined));
+    await step('status update', this.flushStatus());
+    await step('sandbox removal', deleteSandbox(this.uid));
     if (this.ip !== '') this.deps.pool.release(this.ip);
-    await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
+    await step('pod directory removal', rm(this.dir, { recursive: true, force: true }));
     this.done = true;
     if (remove) {
-      try {
-        await this.deps.core.deleteNamespacedPod({
+      await step(
+        'final delete',
+        this.deps.core.deleteNamespacedPod({
           name: this.name,
           namespace: this.namespace,
           gracePeriodSeconds: 0,
           body: { gracePeriodSeconds: 0, preconditions: { uid: this.uid } },
-        });
-      } catch (error) {
-        this.log('final delete failed', { error: (error as Error).message });
-      }
+        }),
+      );
     }
     this.log('terminated');
+  }
+
+  /** Runs one of this pod's tasks in the background: its failure is logged, and stays the pod's. */
+  private background(what: string, task: () => Promise<unknown>): void {
+    (async () => {
+      await task();
+    })().catch((error: unknown) => {
+      this.log(`${what} failed`, { error: errorMessage(error) });
+    });
   }
 
   get finished(): boolean {
@@ -521,14 +697,16 @@ export class PodWorker {
 
   private scheduleStatus(): void {
     if (this.statusTimer !== undefined || this.done) return;
-    this.statusTimer = setTimeout(() => void this.flushStatus(), 5);
+    this.statusTimer = setTimeout(() => {
+      this.background('status update', () => this.flushStatus());
+    }, 5);
   }
 
   private containerStatus(runner: ContainerRunner): V1ContainerStatus {
     return {
       name: runner.spec.name,
       image: runner.spec.image ?? '',
-      imageID: `ebb://${runner.spec.image ?? ''}`,
+      imageID: runner.imageID,
       ...(runner.proc?.pid === undefined ? {} : { containerID: `ebb://${runner.proc.pid}` }),
       ready: runner.ready,
       started: runner.proc !== undefined && runner.started,
@@ -587,12 +765,18 @@ export class PodWorker {
         : anyRunning || mains.some((r) => r.restartCount > 0)
           ? 'Running'
           : 'Pending';
-    const cond = (type: string, ok: boolean, reason?: string): V1PodCondition => ({
+    // As the kubelet words them. A true condition carries no reason or message: null removes the
+    // ones a false one left, which the strategic merge would otherwise keep.
+    const cond = (type: string, ok: boolean, reason?: string, message?: string) => ({
       type,
       status: ok ? 'True' : 'False',
       lastTransitionTime: this.transition(type, ok),
-      ...(ok || reason === undefined ? {} : { reason }),
+      reason: ok ? null : (reason ?? null),
+      message: ok ? null : (message ?? null),
     });
+    const names = (runners: ContainerRunner[]) => `[${runners.map((r) => r.spec.name).join(' ')}]`;
+    const incomplete = names(inits.filter((r) => r.state.terminated?.exitCode !== 0));
+    const unready = `containers with unready status: ${names(mains.filter((r) => !r.ready))}`;
     const status = {
       phase,
       hostIP: BRIDGE_IP,
@@ -603,16 +787,21 @@ export class PodWorker {
       startTime: this.startTime,
       conditions: [
         cond('PodReadyToStartContainers', this.sandboxReady),
-        cond('Initialized', this.initialized, 'ContainersNotInitialized'),
-        cond('ContainersReady', allReady, 'ContainersNotReady'),
-        cond('Ready', allReady && !this.terminating, 'ContainersNotReady'),
+        cond(
+          'Initialized',
+          this.initialized,
+          'ContainersNotInitialized',
+          `containers with incomplete status: ${incomplete}`,
+        ),
+        cond('ContainersReady', allReady, 'ContainersNotReady', unready),
+        cond('Ready', allReady && !this.terminating, 'ContainersNotReady', unready),
       ],
       containerStatuses: mains.map((r) => this.containerStatus(r)),
       ...(inits.length === 0 ? {} : { initContainerStatuses: inits.map((r) => this.containerStatus(r)) }),
     };
     const text = JSON.stringify({
       ...status,
-      conditions: status.conditions.map((c) => [c.type, c.status, c.reason]),
+      conditions: status.conditions.map((c) => [c.type, c.status, c.reason, c.message]),
     });
     if (text === this.lastStatus) return;
     try {
@@ -622,8 +811,10 @@ export class PodWorker {
       );
       this.lastStatus = text;
     } catch (error) {
-      this.log('status update failed', { error: (error as Error).message });
-      this.statusTimer = setTimeout(() => void this.flushStatus(), 1000);
+      this.log('status update failed', { error: errorMessage(error) });
+      this.statusTimer = setTimeout(() => {
+        this.background('status update', () => this.flushStatus());
+      }, 1000);
     }
   }
 

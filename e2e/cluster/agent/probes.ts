@@ -1,6 +1,7 @@
 // Container probes as the kubelet runs them: httpGet and tcpSocket against the pod IP, exec inside
-// the pod's namespaces. Success is HTTP 200–399, an accepted connection, or exit code 0. HTTPS
-// probes skip certificate verification, as the kubelet's do.
+// the container (its namespaces and root). Success is HTTP 200–399, an accepted connection, or
+// exit code 0. HTTPS probes skip certificate verification, as the kubelet's do. A probe that cannot
+// even be sent (a header Node refuses) fails; it never throws.
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
@@ -14,11 +15,25 @@ function resolvePort(port: number | string | undefined, container: V1Container):
   return container.ports?.find((p) => p.name === port)?.containerPort;
 }
 
+/** `execIn` is the command prefix that enters the container, for exec probes. */
 export function runProbe(
   probe: V1Probe,
   container: V1Container,
   podIP: string,
-  netns: string,
+  execIn: readonly string[],
+): Promise<boolean> {
+  try {
+    return sendProbe(probe, container, podIP, execIn).catch(() => false);
+  } catch {
+    return Promise.resolve(false);
+  }
+}
+
+function sendProbe(
+  probe: V1Probe,
+  container: V1Container,
+  podIP: string,
+  execIn: readonly string[],
 ): Promise<boolean> {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   if (probe.httpGet !== undefined) {
@@ -70,7 +85,8 @@ export function runProbe(
   if (probe.exec?.command !== undefined) {
     const command = probe.exec.command;
     return new Promise((resolve) => {
-      execFile('ip', ['netns', 'exec', netns, ...command], { timeout: timeoutMs }, (error) => {
+      const [file = '', ...args] = [...execIn, ...command];
+      execFile(file, args, { timeout: timeoutMs }, (error) => {
         resolve(error === null);
       });
     });

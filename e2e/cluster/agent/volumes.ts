@@ -1,9 +1,12 @@
 // Materialises a pod's volumes as host directories the container mounts: emptyDir, configMap,
 // secret and projected (ServiceAccount token through TokenRequest, configMaps, secrets and the
-// downward API namespace). Tokens are refreshed before they expire, as the kubelet does.
+// downward API namespace). Tokens are refreshed before they expire, as the kubelet does. Every
+// file is written inside the volume's directory; a failure names the volume.
 import type { CoreV1Api, V1KeyToPath, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
+import { isNotFound } from '../../../src/controller/kube.ts';
+import { errorMessage } from '../shell.ts';
 
 export interface PreparedVolumes {
   /** Volume name → host directory. */
@@ -24,11 +27,25 @@ async function writeItems(
       : items.map((i) => [i.key, i.path, data[i.key] ?? ''] as const);
   for (const [, path, value] of entries) {
     const file = join(dir, path);
+    // The API server refuses such paths; this keeps the agent's writes in the volume regardless.
+    const inside = relative(dir, file);
+    if (inside === '' || inside === '..' || inside.startsWith('../') || isAbsolute(inside))
+      throw new Error(`path "${path}" is not inside the volume`);
     await mkdir(dirname(file), { recursive: true });
     // Written beside and renamed into place, so a reader never sees a missing or partial file
     // while a refresh rewrites it.
     await writeFile(`${file}.tmp`, value, { mode });
     await rename(`${file}.tmp`, file);
+  }
+}
+
+/** An object read from the API server, or undefined when it does not exist. */
+export async function readOrMissing<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
   }
 }
 
@@ -56,12 +73,9 @@ export class VolumeBuilder {
     name: string,
     optional: boolean | undefined,
   ): Promise<Record<string, string>> {
-    try {
-      return (await this.core.readNamespacedConfigMap({ name, namespace })).data ?? {};
-    } catch (error) {
-      if (optional === true) return {};
-      throw new Error(`configmap "${name}" not found: ${(error as Error).message}`, { cause: error });
-    }
+    const found = await readOrMissing(this.core.readNamespacedConfigMap({ name, namespace }));
+    if (found === undefined && optional !== true) throw new Error(`configmap "${name}" not found`);
+    return found?.data ?? {};
   }
 
   private async secret(
@@ -69,12 +83,9 @@ export class VolumeBuilder {
     name: string,
     optional: boolean | undefined,
   ): Promise<Record<string, string>> {
-    try {
-      return decodeSecret((await this.core.readNamespacedSecret({ name, namespace })).data);
-    } catch (error) {
-      if (optional === true) return {};
-      throw new Error(`secret "${name}" not found: ${(error as Error).message}`, { cause: error });
-    }
+    const found = await readOrMissing(this.core.readNamespacedSecret({ name, namespace }));
+    if (found === undefined && optional !== true) throw new Error(`secret "${name}" not found`);
+    return decodeSecret(found?.data);
   }
 
   /** A configMap volume or projection: its keys (or the listed items) as files. */
@@ -129,9 +140,17 @@ export class VolumeBuilder {
         await mkdir(dir, { recursive: true });
         continue;
       }
-      if (!refresh) await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      const ttl = await this.fill(pod, namespace, volume, dir);
+      let ttl: number | undefined;
+      try {
+        if (!refresh) await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { recursive: true });
+        ttl = await this.fill(pod, namespace, volume, dir);
+      } catch (error) {
+        // The kubelet's words: MountVolume.SetUp failed for volume "x" : configmap "y" not found.
+        throw new Error(`MountVolume.SetUp failed for volume "${volume.name}": ${errorMessage(error)}`, {
+          cause: error,
+        });
+      }
       if (ttl !== undefined) refreshInMs = Math.min(refreshInMs ?? Infinity, ttl * 0.8);
     }
     return refreshInMs === undefined ? { paths } : { paths, refreshInMs };

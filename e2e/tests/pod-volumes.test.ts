@@ -1,0 +1,195 @@
+// Pods whose volumes are mounted where the node has no such path (Knative's volume conformance
+// tests mount at /hello and /hello/world), and pods that cannot start at all. The first run with
+// their files in place; the others get a waiting reason and a message, and start once they can.
+// Through it all the node stays Ready and its other pods keep running: on the local cluster its
+// agent is the same process at the end, and nothing was created on the host.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { V1Container, V1ContainerStatus, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { Daemons } from '../cluster/daemons.ts';
+import { STATE_DIR } from '../cluster/paths.ts';
+import { core, createNamespace, deleteNamespace, eventually, kubectl, nodesSchedulable } from './kube.ts';
+
+let ns = '';
+/** The local cluster's node agent; undefined on another cluster. */
+let agentPid: number | undefined;
+let steady: V1ContainerStatus | undefined;
+
+const HOST_PATHS = ['/hello', '/hello-secret', '/hello-projected', '/hello-token', '/scratch-e2e'];
+
+async function createPod(name: string, container: Partial<V1Container>, spec: Partial<V1PodSpec> = {}) {
+  await core.createNamespacedPod({
+    namespace: ns,
+    body: {
+      metadata: { name },
+      spec: {
+        containers: [{ name: 'main', image: 'dev.local/helloworld', ...container }],
+        terminationGracePeriodSeconds: 1,
+        ...spec,
+      },
+    },
+  });
+}
+
+const readPod = (name: string): Promise<V1Pod> => core.readNamespacedPod({ name, namespace: ns });
+
+const isReady = (pod: V1Pod): boolean =>
+  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+
+async function readyPod(name: string): Promise<V1Pod> {
+  return eventually(`pod ${name} Ready`, async () => {
+    const pod = await readPod(name);
+    return isReady(pod) ? pod : undefined;
+  });
+}
+
+/** The reason and message a container that could not start shows, as the kubelet reports them:
+ * waiting with a Create*Error, or a StartError as its last termination. */
+async function notStarted(name: string): Promise<{ reason: string; message: string; pod: V1Pod }> {
+  return eventually(`pod ${name} to report why it does not start`, async () => {
+    const pod = await readPod(name);
+    const status = pod.status?.containerStatuses?.[0];
+    const waiting = status?.state?.waiting;
+    if (waiting?.reason !== undefined && /Error$/.test(waiting.reason) && waiting.message !== undefined)
+      return { reason: waiting.reason, message: waiting.message, pod };
+    const last = status?.lastState?.terminated ?? status?.state?.terminated;
+    if (last?.reason === 'StartError') return { reason: last.reason, message: last.message ?? '', pod };
+    return undefined;
+  });
+}
+
+beforeAll(async () => {
+  ns = await createNamespace('e2e-pod-volumes');
+  agentPid = await new Daemons(STATE_DIR).pid('ebb-node-agent');
+  await core.createNamespacedConfigMap({
+    namespace: ns,
+    body: { metadata: { name: 'hello' }, data: { world: 'hello from a configMap' } },
+  });
+  await core.createNamespacedSecret({
+    namespace: ns,
+    body: { metadata: { name: 'hello' }, stringData: { world: 'hello from a secret' } },
+  });
+  await createPod('steady', {
+    ports: [{ containerPort: 8080 }],
+    readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+  });
+  steady = (await readyPod('steady')).status?.containerStatuses?.[0];
+});
+
+afterAll(async () => {
+  await deleteNamespace(ns);
+});
+
+describe('pod volumes', () => {
+  it('mounts configMap, secret and projected volumes at paths the node does not have, files and directories', async () => {
+    const script = [
+      'echo "configMap=$(cat /hello/world)"',
+      'echo "secret=$(cat /hello-secret/world)"',
+      'echo "projected=$(cat /hello-projected/another)"',
+      'echo "token=$(head -c 3 /hello-token/token)"',
+      'echo "nested=$(cat /scratch-e2e/conf/world)"',
+      'exec sleep 3600',
+    ].join('; ');
+    await createPod(
+      'hellovolume',
+      {
+        command: ['/bin/sh', '-c', script],
+        // An exec probe runs in the container, so it sees the mounts too.
+        readinessProbe: { exec: { command: ['cat', '/hello/world'] }, periodSeconds: 1 },
+        volumeMounts: [
+          { name: 'configmap', mountPath: '/hello', readOnly: true },
+          { name: 'secret', mountPath: '/hello-secret/world', subPath: 'world', readOnly: true },
+          { name: 'projected', mountPath: '/hello-projected', readOnly: true },
+          { name: 'projected', mountPath: '/hello-token/token', subPath: 'token', readOnly: true },
+          { name: 'scratch', mountPath: '/scratch-e2e' },
+          { name: 'configmap', mountPath: '/scratch-e2e/conf', readOnly: true },
+        ],
+      },
+      {
+        volumes: [
+          { name: 'configmap', configMap: { name: 'hello' } },
+          { name: 'secret', secret: { secretName: 'hello' } },
+          {
+            name: 'projected',
+            projected: {
+              defaultMode: 0o444,
+              sources: [
+                { serviceAccountToken: { audience: 'api', path: 'token' } },
+                { configMap: { name: 'hello', items: [{ key: 'world', path: 'another' }] } },
+              ],
+            },
+          },
+          { name: 'scratch', emptyDir: {} },
+        ],
+      },
+    );
+    await readyPod('hellovolume');
+    const logs = await eventually('the files in the log', async () => {
+      const text = await kubectl('logs', '-n', ns, 'hellovolume');
+      return text.includes('nested=') ? text : undefined;
+    });
+    expect(logs).toContain('configMap=hello from a configMap');
+    expect(logs).toContain('secret=hello from a secret');
+    expect(logs).toContain('projected=hello from a configMap');
+    expect(logs).toContain('token=eyJ');
+    expect(logs).toContain('nested=hello from a configMap');
+    if (agentPid !== undefined) {
+      // The mount points were made in the container's own root, not on the host.
+      for (const path of HOST_PATHS) expect(existsSync(path)).toBe(false);
+    }
+  });
+
+  it('reports a missing configMap as CreateContainerConfigError, and starts the container once it exists', async () => {
+    await createPod('later', {
+      env: [{ name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'later', key: 'greeting' } } }],
+      ports: [{ containerPort: 8080 }],
+    });
+    const { reason, message, pod } = await notStarted('later');
+    expect(reason).toBe('CreateContainerConfigError');
+    expect(message).toContain('configmap "later" not found');
+    expect(pod.status?.phase).toBe('Pending');
+    const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready?.status).toBe('False');
+    expect(ready?.reason).toBe('ContainersNotReady');
+    await core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'later' }, data: { greeting: 'hi' } },
+    });
+    await readyPod('later');
+  });
+
+  it('reports mounts that cannot be made, naming the volume', async () => {
+    // A subPath beneath a file of the volume, and a mount path beneath a file of the node's.
+    await createPod(
+      'under-a-file',
+      { volumeMounts: [{ name: 'configmap', mountPath: '/hello', subPath: 'world/inner' }] },
+      { volumes: [{ name: 'configmap', configMap: { name: 'hello' } }] },
+    );
+    await createPod(
+      'beneath-hosts',
+      { volumeMounts: [{ name: 'configmap', mountPath: '/etc/hosts/inner' }] },
+      { volumes: [{ name: 'configmap', configMap: { name: 'hello' } }] },
+    );
+    for (const name of ['under-a-file', 'beneath-hosts']) {
+      const { reason, message, pod } = await notStarted(name);
+      expect([
+        'CreateContainerConfigError',
+        'CreateContainerError',
+        'RunContainerError',
+        'StartError',
+      ]).toContain(reason);
+      expect(message).toMatch(/configmap|inner/);
+      expect(isReady(pod)).toBe(false);
+    }
+  });
+
+  it('keeps the node Ready and its other pods running throughout', async () => {
+    await nodesSchedulable();
+    const pod = await readPod('steady');
+    expect(isReady(pod)).toBe(true);
+    const status = pod.status?.containerStatuses?.[0];
+    expect(status?.restartCount).toBe(steady?.restartCount);
+    expect(status?.containerID).toBe(steady?.containerID);
+    if (agentPid !== undefined) expect(await new Daemons(STATE_DIR).pid('ebb-node-agent')).toBe(agentPid);
+  });
+});
