@@ -16,6 +16,7 @@ import { LineTail, type StepResult, summarize } from './run-summary.ts';
 const node = process.execPath;
 const cluster = new URL('./cluster/cluster.ts', import.meta.url).pathname;
 const deploy = new URL('./cluster/deploy.ts', import.meta.url).pathname;
+const conformance = new URL('./conformance/run.ts', import.meta.url).pathname;
 const jest = new URL('../node_modules/jest/bin/jest.js', import.meta.url).pathname;
 const config = new URL('./jest.config.js', import.meta.url).pathname;
 
@@ -145,6 +146,8 @@ if (code === 0) {
     ]);
   if (code === 0 && extra.length === 0 && local)
     code = await jestRun('the suites that restart the cluster itself', ['informer-restart|node-restart']);
+  // Knative's own suites, built from its Go module, against the same installation.
+  if (code === 0 && extra.length === 0) code = await step('Knative conformance', [node, conformance], env);
   if (code !== 0) dump(kubeconfig, local);
 } else {
   dump(kubeconfig, local);

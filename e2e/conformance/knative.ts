@@ -44,7 +44,9 @@ function log(message: string): void {
   process.stderr.write(`[conformance] ${message}\n`);
 }
 
-async function go(cwd: string, args: string[]): Promise<string> {
+/** Runs `go` as every build here does: modules resolved from the proxy, no cgo, the installed
+ * toolchain. */
+export async function go(cwd: string, args: string[]): Promise<string> {
   const { stdout } = await run('go', args, {
     cwd,
     env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' },

@@ -302,6 +302,75 @@ describe('traffic', () => {
       await core.readNamespacedService({ namespace: ns, name });
   });
 
+  it('with a split in place, edits of traffic, labels and annotations mint no revision', async () => {
+    await custom.create(SERVING_SERVICES, hello('canary', 'v1'));
+    await settled<Service>(SERVING_SERVICES, 'canary');
+    const first = await custom.get<Service>(SERVING_SERVICES, ns, 'canary');
+    first.spec.template.spec = {
+      containers: [{ image: 'dev.local/helloworld', env: [{ name: 'TARGET', value: 'v2' }] }],
+    };
+    first.spec.traffic = [
+      { tag: 'stable', revisionName: 'canary-00001', percent: 90 },
+      { tag: 'canary', latestRevision: true, percent: 10 },
+    ];
+    await custom.replace(SERVING_SERVICES, first);
+    await eventually('canary-00002 takes its 10 %', async () => {
+      const s = await settled<Service>(SERVING_SERVICES, 'canary');
+      return s.status?.traffic?.some((t) => t.revisionName === 'canary-00002') === true ? s : undefined;
+    });
+
+    // Each edit sends the template back in another JSON shape of the same values, as clients do:
+    // a Go client writes the template's unset creationTimestamp as null, another leaves the
+    // readiness probe's zero port out.
+    const edits: [string, (s: Service) => void, (c: Configuration, s: Service) => boolean][] = [
+      [
+        'traffic moves to 50/50',
+        (s) => {
+          s.spec.traffic = [
+            { tag: 'stable', revisionName: 'canary-00001', percent: 50 },
+            { tag: 'canary', latestRevision: true, percent: 50 },
+          ];
+          s.spec.template.metadata = { ...s.spec.template.metadata, creationTimestamp: null };
+        },
+        (_c, s) => s.status?.traffic?.every((t) => t.percent === 50) === true,
+      ],
+      [
+        'a label is added',
+        (s) => {
+          s.metadata.labels = { ...s.metadata.labels, team: 'blue' };
+          const probe = s.spec.template.spec?.containers?.[0]?.readinessProbe;
+          if (probe?.tcpSocket !== undefined) probe.tcpSocket = {};
+        },
+        (c) => c.metadata.labels?.team === 'blue',
+      ],
+      [
+        'an annotation is added',
+        (s) => (s.metadata.annotations = { ...s.metadata.annotations, note: 'x' }),
+        (c) => c.metadata.annotations?.note === 'x',
+      ],
+    ];
+    for (const [what, edit, reached] of edits) {
+      const svc = await custom.get<Service>(SERVING_SERVICES, ns, 'canary');
+      edit(svc);
+      await custom.replace(SERVING_SERVICES, svc);
+      const cfg = await eventually(`${what}: the controller has acted on it`, async () => {
+        const s = await settled<Service>(SERVING_SERVICES, 'canary');
+        const c = await custom.get<Configuration>(CONFIGURATIONS, ns, 'canary');
+        return reached(c, s) ? c : undefined;
+      });
+      expect([what, cfg.metadata.generation]).toEqual([what, 2]);
+      expect([what, (await revisionsOf('canary')).map((r) => r.metadata.name).sort()]).toEqual([
+        what,
+        ['canary-00001', 'canary-00002'],
+      ]);
+    }
+    const final = await settled<Service>(SERVING_SERVICES, 'canary');
+    expect(final.status?.traffic?.map((t) => [t.revisionName, t.percent])).toEqual([
+      ['canary-00001', 50],
+      ['canary-00002', 50],
+    ]);
+  });
+
   it('configurationName and latestRevision targets follow the latest ready revision', async () => {
     const cfg: Configuration = {
       apiVersion: 'serving.knative.dev/v1',
