@@ -74,3 +74,29 @@ describe('Revision imageDigest', () => {
     expect(digestOf(rev, pods)).toBe(want);
   });
 });
+
+describe('Revision status when a child cannot be created', () => {
+  it("is Ready=False with the API server's words, naming the child", () => {
+    const status = revisionStatus(
+      revision('ghcr.io/a/b:1'),
+      {
+        pods: [],
+        creationFailure: {
+          kind: 'Deployment',
+          name: 'hello-00001-deployment',
+          message:
+            'Deployment.apps "hello-00001-deployment" is invalid: spec.template.spec.containers[0].readinessProbe.httpGet.scheme: Unsupported value: "ftp"',
+        },
+      },
+      now,
+    );
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({
+      status: 'False',
+      reason: 'CreationFailed',
+      message: expect.stringContaining(
+        'Failed to create Deployment "hello-00001-deployment": Deployment.apps',
+      ),
+    });
+  });
+});

@@ -15,12 +15,17 @@ import type { Container } from '../../apis/core/v1.ts';
 import type { ContainerStatus, Revision, RevisionStatus } from '../../apis/serving/v1/revision-types.ts';
 import { revisionFailures } from './container-failure.ts';
 
+/** A child the Revision needs was refused by the API server (ebb's reason, as its events say). */
+export const REASON_CREATION_FAILED = 'CreationFailed';
+
 export interface RevisionObservation {
   deployment?: V1Deployment;
   podAutoscaler?: PodAutoscaler;
   pods: readonly V1Pod[];
   /** A Deployment or PodAutoscaler of the wanted name exists but belongs to someone else. */
   notOwned?: { kind: string; name: string };
+  /** The API server refused to create a child: its kind, name and the API server's message. */
+  creationFailure?: { kind: string; name: string; message: string };
 }
 
 export function revisionStatus(rev: Revision, seen: RevisionObservation, now: Date): RevisionStatus {
@@ -43,6 +48,16 @@ export function revisionStatus(rev: Revision, seen: RevisionObservation, now: Da
       seen.pods,
       'initContainerStatuses',
     );
+  if (seen.creationFailure !== undefined) {
+    const { kind, name, message } = seen.creationFailure;
+    m.markFalse(
+      RESOURCES_AVAILABLE,
+      REASON_CREATION_FAILED,
+      `Failed to create ${kind} "${name}": ${message}`,
+    );
+    status.conditions = m.conditions();
+    return status;
+  }
   if (seen.notOwned !== undefined) {
     m.markFalse(
       RESOURCES_AVAILABLE,

@@ -6,7 +6,14 @@ import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { PodAutoscaler } from '../../apis/autoscaling/v1alpha1/podautoscaler-types.ts';
 import { defaultRevision } from '../../apis/serving/v1/defaults.ts';
 import type { Revision } from '../../apis/serving/v1/revision-types.ts';
-import { PODAUTOSCALERS, REVISIONS, isConflict } from '../../controller/kube.ts';
+import {
+  PODAUTOSCALERS,
+  REVISIONS,
+  apiMessage,
+  errorCode,
+  isConflict,
+  isNamespaceTerminating,
+} from '../../controller/kube.ts';
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { childNeedsUpdate, withOwnedFields } from '../shared/child.ts';
@@ -17,7 +24,10 @@ import { makeDeployment } from './resources/deployment.ts';
 import { makePodAutoscaler } from './resources/pa.ts';
 import { makePrivateService } from './resources/private-service.ts';
 import { readyStatus } from '../status.ts';
-import { revisionStatus, type RevisionObservation } from './revision-status.ts';
+import { REASON_CREATION_FAILED, revisionStatus, type RevisionObservation } from './revision-status.ts';
+
+/** How long after a refused create the Revision tries again. */
+const CREATION_RETRY_MS = 30_000;
 
 export class RevisionReconciler {
   private readonly ctx: ReconcilerContext;
@@ -47,11 +57,20 @@ export class RevisionReconciler {
     let deployment = this.created.deployments.resolve(depKey, this.ctx.world.deployments.get(depKey), now);
     let created = false;
     if (deployment === undefined) {
+      try {
+        deployment = await this.create(
+          () => this.ctx.apps.createNamespacedDeployment({ namespace, body: desired }),
+          () => this.ctx.apps.readNamespacedDeployment({ namespace, name: depName }),
+        );
+      } catch (error) {
+        // The API server refused the Deployment itself (an invalid pod spec, a policy, a quota):
+        // that is the Revision's failure to report, not a hiccup to retry blindly. Anything else
+        // (a timeout, a 5xx) is retried by the work queue.
+        const code = errorCode(error) ?? 0;
+        if (code < 400 || code >= 500 || isNamespaceTerminating(error)) throw error;
+        return await this.reportCreationFailure(rev, 'Deployment', depName, apiMessage(error));
+      }
       created = true;
-      deployment = await this.create(
-        () => this.ctx.apps.createNamespacedDeployment({ namespace, body: desired }),
-        () => this.ctx.apps.readNamespacedDeployment({ namespace, name: depName }),
-      );
       this.created.deployments.remember(depKey, deployment, now);
       this.ctx.log.info({ kind: 'Revision', namespace, name: rev.metadata.name }, 'created deployment');
     } else if (!isControlledBy(deployment, rev)) {
@@ -109,6 +128,30 @@ export class RevisionReconciler {
         );
     }
     return undefined;
+  }
+
+  /**
+   * Ready=False with the API server's words, and a Warning event, when a child the Revision needs
+   * cannot be created. The cause may be outside the Revision (a quota, an admission policy), so
+   * it is tried again after a while.
+   */
+  private async reportCreationFailure(
+    rev: Revision,
+    kind: string,
+    name: string,
+    message: string,
+  ): Promise<ReconcileResult> {
+    const status = revisionStatus(
+      rev,
+      { pods: [], creationFailure: { kind, name, message } },
+      this.ctx.now(),
+    );
+    const before = rev.status?.conditions?.find((c) => c.type === 'Ready');
+    const { written } = await this.ctx.status.write(REVISIONS, rev, status);
+    const after = status.conditions?.find((c) => c.type === 'Ready');
+    if (written && (before?.status !== after?.status || before?.message !== after?.message))
+      this.ctx.events.event(rev, 'Warning', REASON_CREATION_FAILED, after?.message ?? message);
+    return { requeueAfterMs: CREATION_RETRY_MS };
   }
 
   /** Creates `<rev>-private` when missing (then true); puts back its selector and ports if someone

@@ -4,6 +4,7 @@
 // whether every field ebb sets is still there with the same meaning, not whether the objects are
 // equal. replicas are not compared: after creation the autoscaler owns them.
 import type { V1Deployment } from '@kubernetes/client-node';
+import { parseQuantity } from '../../../apis/core/quantity.ts';
 
 /** True when a field ebb owns differs: labels, annotations, selector, pod template, progress
  * deadline, strategy or revision history limit. */
@@ -75,45 +76,7 @@ function covers(have: unknown, want: unknown, key = ''): boolean {
 
 // ---- quantities ----
 
-interface Exact {
-  /** value = digits × 10^exponent, exactly */
-  digits: bigint;
-  exponent: number;
-}
-
-const QUANTITY = /^([+-]?)(\d+\.?\d*|\.\d+)(?:[eE]([+-]?\d+)|([KMGTPE])i|([numkMGTPE]))?$/;
-const DECIMAL_EXPONENT: Readonly<Record<string, number>> = {
-  n: -9,
-  u: -6,
-  m: -3,
-  k: 3,
-  M: 6,
-  G: 9,
-  T: 12,
-  P: 15,
-  E: 18,
-};
-const BINARY_POWER: Readonly<Record<string, bigint>> = { K: 1n, M: 2n, G: 3n, T: 4n, P: 5n, E: 6n };
-/** Beyond this an exponent is nonsense for a resource; compare such values as text. */
-const MAX_EXPONENT = 64;
-
-/** A Kubernetes quantity ("500m", "1.5Gi", "1e3", 2) as an exact decimal; undefined if not one. */
-function parseQuantity(value: unknown): Exact | undefined {
-  const text = typeof value === 'number' ? String(value) : value;
-  if (typeof text !== 'string') return undefined;
-  const m = QUANTITY.exec(text);
-  if (m === null) return undefined;
-  const [, sign = '', number = '', exp, binary, decimal] = m;
-  const [whole = '', fraction = ''] = number.split('.');
-  let digits = BigInt(`${whole}${fraction}` || '0');
-  let exponent = -fraction.length;
-  if (exp !== undefined) exponent += Number(exp);
-  if (decimal !== undefined) exponent += DECIMAL_EXPONENT[decimal] ?? 0;
-  if (binary !== undefined) digits *= 1024n ** (BINARY_POWER[binary] ?? 0n);
-  if (Math.abs(exponent) > MAX_EXPONENT) return undefined;
-  return { digits: sign === '-' ? -digits : digits, exponent };
-}
-
+/** Equal values however spelt ("0.5" and "500m"); what is not a quantity compares as text. */
 function sameQuantity(have: unknown, want: unknown): boolean {
   const a = parseQuantity(have);
   const b = parseQuantity(want);

@@ -365,6 +365,17 @@ describe('makeDeployment', () => {
       (d) => [container(d)?.image, d.spec?.template.spec?.initContainers],
       ['ghcr.io/demo/hello:1', [{ name: 'init', image: 'ghcr.io/demo/migrate:1' }]],
     ],
+    [
+      'probe schemes in any case become the kubelet\'s HTTP or HTTPS (Knative\'s tests send "http")',
+      (rev) => {
+        const c = rev.spec.containers?.[0];
+        if (c === undefined) return;
+        c.readinessProbe = { httpGet: { path: '/', scheme: 'http' } };
+        c.livenessProbe = { httpGet: { path: '/', scheme: 'https' } };
+      },
+      (d) => [container(d)?.readinessProbe?.httpGet?.scheme, container(d)?.livenessProbe?.httpGet?.scheme],
+      ['HTTP', 'HTTPS'],
+    ],
     // ---- pod-level fields ----
     [
       'the termination grace period is the request timeout',

@@ -124,10 +124,24 @@ function knativeEnv(rev: Revision): EnvVar[] {
  * logs as the termination message when the container wrote none, and no stdin or TTY. */
 function makeContainer(c: Container, rev: Revision): Container {
   const out: Container = { ...c, env: [...knativeEnv(rev), ...(c.env ?? [])] };
+  for (const key of ['readinessProbe', 'livenessProbe', 'startupProbe'] as const) {
+    const probe = out[key];
+    if (probe?.httpGet?.scheme !== undefined)
+      out[key] = { ...probe, httpGet: { ...probe.httpGet, scheme: httpScheme(probe.httpGet.scheme) } };
+  }
   if ((out.terminationMessagePolicy ?? '') === '') out.terminationMessagePolicy = 'FallbackToLogsOnError';
   delete out.stdin;
   delete out.tty;
   return out;
+}
+
+/**
+ * A probe's scheme as the kubelet takes it. Knative accepts any spelling, since its queue-proxy
+ * runs the HTTP probes and parses the scheme as a URL's, case-insensitively; its own e2e tests
+ * send "http". The kubelet (and the API server's validation) know only "HTTP" and "HTTPS".
+ */
+function httpScheme(scheme: string): string {
+  return scheme.toUpperCase() === 'HTTPS' ? 'HTTPS' : 'HTTP';
 }
 
 /** The serving container also gets PORT, its single port renamed `user-port`, and probes aimed
