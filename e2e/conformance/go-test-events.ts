@@ -37,7 +37,10 @@ export function failureReason(lines: readonly string[]): string | undefined {
     .map((l) => REPORTED.exec(l.replace(/\n$/, '')))
     .filter((m): m is RegExpExecArray => m !== null);
   const verdicts = reported.filter((m) => !LOGGING_FILES.test(m[1] ?? ''));
+  // A test's own file is where its t.Error and t.Fatal calls are; helpers mostly log.
+  const own = verdicts.filter((m) => (m[1] ?? '').endsWith('_test.go'));
   const pick =
+    own.find((m) => FAILURE_WORDS.test(m[3] ?? '')) ??
     verdicts.find((m) => FAILURE_WORDS.test(m[3] ?? '')) ??
     reported.find((m) => FAILURE_WORDS.test(m[3] ?? '')) ??
     verdicts.at(-1) ??

@@ -18,7 +18,8 @@ export const KNATIVE_SERVING_VERSION = 'v0.50.0';
 export const KNATIVE_IMAGE_REPO = 'knative.test/serving';
 
 export const KNATIVE_DIR = join(CACHE_DIR, 'knative', `serving-${KNATIVE_SERVING_VERSION}`);
-const SOURCE_DIR = join(KNATIVE_DIR, 'src');
+/** The module's source, as `buildKnative` leaves it. */
+export const KNATIVE_SOURCE_DIR = join(KNATIVE_DIR, 'src');
 export const KNATIVE_IMAGES_DIR = join(KNATIVE_DIR, 'images');
 const SUITES_DIR = join(KNATIVE_DIR, 'suites');
 
@@ -58,19 +59,19 @@ export async function go(cwd: string, args: string[]): Promise<string> {
 /** A writable copy of the module's source: the module cache is read-only, and `go test -c` in a
  * module needs to write its build list. */
 async function source(): Promise<string> {
-  const stamp = join(SOURCE_DIR, '.ebb-complete');
-  if (await pathExists(stamp)) return SOURCE_DIR;
+  const stamp = join(KNATIVE_SOURCE_DIR, '.ebb-complete');
+  if (await pathExists(stamp)) return KNATIVE_SOURCE_DIR;
   log(`downloading ${KNATIVE_SERVING}@${KNATIVE_SERVING_VERSION} from the module proxy`);
   const info = JSON.parse(
     await go(KNATIVE_DIR, ['mod', 'download', '-json', `${KNATIVE_SERVING}@${KNATIVE_SERVING_VERSION}`]),
   ) as { Dir?: string; Error?: string };
   if (info.Dir === undefined)
     throw new Error(`go mod download ${KNATIVE_SERVING}: ${info.Error ?? 'no Dir'}`);
-  await rm(SOURCE_DIR, { recursive: true, force: true });
-  await cp(info.Dir, SOURCE_DIR, { recursive: true });
-  await makeWritable(SOURCE_DIR);
+  await rm(KNATIVE_SOURCE_DIR, { recursive: true, force: true });
+  await cp(info.Dir, KNATIVE_SOURCE_DIR, { recursive: true });
+  await makeWritable(KNATIVE_SOURCE_DIR);
   await writeFile(stamp, `${KNATIVE_SERVING}@${KNATIVE_SERVING_VERSION}\n`);
-  return SOURCE_DIR;
+  return KNATIVE_SOURCE_DIR;
 }
 
 async function makeWritable(dir: string): Promise<void> {

@@ -10,13 +10,14 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { STATE_DIR } from '../cluster/paths.ts';
+import { STATE_DIR, tool } from '../cluster/paths.ts';
 import { count, parseEvents, readEvents, summaryLine, type SuiteReport } from './go-test-events.ts';
 import { LEFT_OUT, skipPattern } from './left-out.ts';
 import {
   buildKnative,
   KNATIVE_DIR,
   KNATIVE_IMAGE_REPO,
+  KNATIVE_SOURCE_DIR,
   SUITES,
   suiteBinary,
   type SuiteName,
@@ -84,6 +85,20 @@ async function prepareCluster(core: CoreV1Api): Promise<string> {
       if ((error as { code?: number }).code !== 409) throw error;
     }
   }
+  // The ConfigMap and Secret the suites read through env and volumes, from the module's own
+  // test/config, as Knative's CI applies them.
+  const applied = spawnSync(
+    tool('kubectl'),
+    [
+      '--kubeconfig',
+      kubeconfig,
+      'apply',
+      '-f',
+      join(KNATIVE_SOURCE_DIR, 'test', 'config', 'test-resources.yaml'),
+    ],
+    { encoding: 'utf8' },
+  );
+  if (applied.status !== 0) throw new Error(`kubectl apply of Knative's test resources: ${applied.stderr}`);
   // Knative's CI installs Serving with these settings (test/config/ytt/core), and the suites'
   // waits are sized to them: a revision whose image cannot be pulled fails after 120 s.
   for (const [name, data] of Object.entries(KNATIVE_TEST_CONFIG)) {
@@ -170,6 +185,8 @@ async function runSuite(name: SuiteName, ingress: string): Promise<SuiteReport> 
       ...process.env,
       GATEWAY_OVERRIDE: ingress,
       GATEWAY_NAMESPACE_OVERRIDE: SYSTEM_NAMESPACE,
+      // Where the suites read and change Knative's ConfigMaps (knative.dev/pkg/system).
+      SYSTEM_NAMESPACE,
       GOTOOLCHAIN: 'local',
     },
   });
