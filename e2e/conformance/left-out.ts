@@ -32,6 +32,11 @@ export const LEFT_OUT: Record<SuiteName, Readonly<Record<string, string>>> = {
       "reads the ServerlessService and the activator's endpoints (Knative internals)",
     TestGRPCStreamingPingViaActivator:
       "reads the ServerlessService and the activator's endpoints (Knative internals)",
+    TestMinScale: "finds the revision's private Service through its ServerlessService (Knative internals)",
+    TestMinScaleAnnotationChange:
+      "finds the revision's private Service through its ServerlessService (Knative internals)",
+    TestMinScaleTransition:
+      "finds the revision's private Service through its ServerlessService (Knative internals)",
     TestQueueSideCarResourceLimit:
       'checks the queue-proxy sidecar, which ebb does not add (Knative internals)',
     TestRequestLogs: "reads the activator's and queue-proxy's request logs (Knative internals)",
@@ -44,6 +49,7 @@ export const LEFT_OUT: Record<SuiteName, Readonly<Record<string, string>>> = {
     TestGRPCAutoscaleUpDownUp: 'gRPC (issue 18)',
     TestGRPCLoadBalancing: 'gRPC (issue 18)',
     TestHelloHTTP2WithPortNameH2C: 'h2c to the container (issue 18)',
+    TestReadinessGRPCProbe: 'a gRPC readiness probe of a gRPC server (issue 18)',
   },
 };
 

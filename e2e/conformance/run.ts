@@ -31,7 +31,12 @@ const KNATIVE_TEST_CONFIG: Readonly<Record<string, Record<string, string>>> = {
 };
 /** The local cluster's stand-in for a load balancer in front of the gateway. */
 const INGRESS_SERVICE = 'ebb-conformance-ingress';
-const TEST_NAMESPACES = ['serving-tests', 'serving-tests-alt'];
+/** Knative's test/config files its CI applies, in order: namespaces first. */
+const TEST_RESOURCES = [
+  'cluster-resources.yaml',
+  'test-resources.yaml',
+  'resource-quota/resource-quota.yaml',
+];
 
 function log(message: string): void {
   process.stderr.write(`[conformance] ${message}\n`);
@@ -78,27 +83,17 @@ function nodeScript(script: string, args: string[]): number {
  * cluster IP as the address, which the machine's kube-proxy rules serve. Returns its name.
  */
 async function prepareCluster(core: CoreV1Api): Promise<string> {
-  for (const name of TEST_NAMESPACES) {
-    try {
-      await core.createNamespace({ body: { metadata: { name } } });
-    } catch (error) {
-      if ((error as { code?: number }).code !== 409) throw error;
-    }
+  // What Knative's CI applies before its suites, from the module's own test/config: the test
+  // namespaces, the ConfigMap and Secret its env tests read, the quota of TestResourceQuotaError.
+  for (const file of TEST_RESOURCES) {
+    const applied = spawnSync(
+      tool('kubectl'),
+      ['--kubeconfig', kubeconfig, 'apply', '-f', join(KNATIVE_SOURCE_DIR, 'test', 'config', file)],
+      { encoding: 'utf8' },
+    );
+    if (applied.status !== 0)
+      throw new Error(`kubectl apply of Knative's test/config/${file}: ${applied.stderr}`);
   }
-  // The ConfigMap and Secret the suites read through env and volumes, from the module's own
-  // test/config, as Knative's CI applies them.
-  const applied = spawnSync(
-    tool('kubectl'),
-    [
-      '--kubeconfig',
-      kubeconfig,
-      'apply',
-      '-f',
-      join(KNATIVE_SOURCE_DIR, 'test', 'config', 'test-resources.yaml'),
-    ],
-    { encoding: 'utf8' },
-  );
-  if (applied.status !== 0) throw new Error(`kubectl apply of Knative's test resources: ${applied.stderr}`);
   // Knative's CI installs Serving with these settings (test/config/ytt/core), and the suites'
   // waits are sized to them: a revision whose image cannot be pulled fails after 120 s.
   for (const [name, data] of Object.entries(KNATIVE_TEST_CONFIG)) {
