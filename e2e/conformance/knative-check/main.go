@@ -6,12 +6,13 @@
 // defaults otherwise), and writes one JSON line per input: whether Knative accepts the object, the
 // field paths and messages of its errors and warnings, and the object after SetDefaults.
 //
-// The steps are those of Knative's admission webhooks on a create: decode the object (unknown
-// fields rejected outside metadata, as knative.dev/pkg/webhook/json.Decode does when asked, and
-// as the API server does for a CRD with a schema), SetDefaults, encode and decode again (the
-// mutating webhook's patch and the validating webhook's fresh decode), then Validate, with the
-// ConfigMaps in the context as the webhook's config store puts them there. What the webhook adds
-// beyond that (the callbacks' dry run of the pod spec against the API server, user-info
+// The steps are those of Knative's admission webhooks on a create: decode the object, SetDefaults,
+// encode and decode again (the mutating webhook's round-trip patch and the validating webhook's
+// fresh decode), then Validate, with the ConfigMaps in the context as the webhook's config store
+// puts them there. Unknown fields are rejected outside metadata (knative.dev/pkg/webhook/json.Decode
+// with disallowUnknownFields): Knative's own webhooks leave that to the API server, which rejects
+// them against the CRDs' schemas, and ebb's decoder rejects them too. What the webhook adds beyond
+// these steps (the callbacks' dry run of the pod spec against the API server, user-info
 // annotations) is not done here.
 package main
 

@@ -3,17 +3,13 @@
 import type { AutoscalerConfig } from '../config/autoscaler.ts';
 import { HPA_CLASS, KPA_CLASS } from '../config/autoscaler.ts';
 import { isWholeSeconds, parseGoDuration } from '../config/go-duration.ts';
+import { parseGoFloat } from '../config/go-float.ts';
 import { generic, invalidValue, outOfBounds, type FieldError } from '../field-error.ts';
 import { ANNOTATION, findAnnotation, METRIC_CONCURRENCY, METRIC_RPS } from './register.ts';
 
 const MAX_INT32 = 2147483647;
-const GO_FLOAT = /^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|[Ii]nf(inity)?|NaN)$/;
 
 type Annotations = Readonly<Record<string, string>>;
-
-function parseFloatGo(value: string): number | undefined {
-  return GO_FLOAT.test(value) ? Number(value.replace(/[Ii]nf(inity)?$/, 'Infinity')) : undefined;
-}
 
 function parseInt32(value: string, key: string, errors: FieldError[]): number {
   if (!/^[+-]?\d+$/.test(value)) {
@@ -50,16 +46,19 @@ function validateScaleBounds(a: Annotations, config: AutoscalerConfig): FieldErr
       );
     }
   }
+  // activation-scale may be negative as far as parsing goes; the first failed rule is reported.
   const activation = findAnnotation(a, 'activationScale');
   if (activation !== undefined) {
-    const before = errors.length;
-    const n = parseInt32(activation.value, activation.key, errors);
-    if (errors.length === before) {
-      if (min > n)
-        errors.push(generic(`min-scale=${min} is greater than activation-scale=${n}`, activation.key));
-      if (max !== 0 && max < n)
-        errors.push(generic(`max-scale=${max} is less than activation-scale=${n}`, activation.key));
-      if (n < 2) errors.push(generic(`activation-scale=${n} must be greater than 1`, activation.key));
+    const { key, value } = activation;
+    const n = Number(value);
+    if (!/^[+-]?\d+$/.test(value) || n < -MAX_INT32 - 1 || n > MAX_INT32) {
+      errors.push(invalidValue(value, key));
+    } else if (min > n) {
+      errors.push(generic(`min-scale=${min} is greater than activation-scale=${n}`, key));
+    } else if (max !== 0 && max < n) {
+      errors.push(generic(`max-scale=${max} is less than activation-scale=${n}`, key));
+    } else if (n < 2) {
+      errors.push(generic(`activation-scale=${n} must be greater than 1`, key));
     }
   }
   return errors;
@@ -74,7 +73,7 @@ function validateFloats(a: Annotations): FieldError[] {
   ) => {
     const found = findAnnotation(a, name);
     if (found === undefined) return;
-    const v = parseFloatGo(found.value);
+    const v = parseGoFloat(found.value);
     if (v === undefined) errors.push(invalidValue(found.value, found.key));
     else if (v < lo || v > hi) errors.push(outOfBounds(found.value, lo, hi, found.key));
   };
@@ -83,13 +82,13 @@ function validateFloats(a: Annotations): FieldError[] {
   ranged('targetUtilizationPercentage', 1, 100);
   const target = findAnnotation(a, 'target');
   if (target !== undefined) {
-    const v = parseFloatGo(target.value);
+    const v = parseGoFloat(target.value);
     if (v === undefined) errors.push(invalidValue(target.value, target.key));
     else if (v < 0.01) errors.push(generic(`target ${target.value} should be at least 0.01`, target.key));
   }
   const tbc = findAnnotation(a, 'targetBurstCapacity');
   if (tbc !== undefined) {
-    const v = parseFloatGo(tbc.value);
+    const v = parseGoFloat(tbc.value);
     if (v === undefined || (v < 0 && v !== -1)) errors.push(invalidValue(tbc.value, tbc.key));
   }
   return errors;

@@ -171,7 +171,7 @@ function validateAutoscalerConfig(c: AutoscalerConfig): FieldError[] {
   check(
     c.maxScale > 0 && c.minScale > c.maxScale,
     'min-scale',
-    `min-scale = ${c.minScale}, must be less than or equal to max-scale (${c.maxScale})`,
+    `min-scale (${c.minScale}) must be less than max-scale (${c.maxScale})`,
   );
   return errors;
 }

@@ -3,6 +3,7 @@
 // reader also lists each key a parser reads, with its default, for the configuration reference.
 import { generic, keyPath, type FieldError } from '../field-error.ts';
 import { formatGoDuration, parseGoDuration } from './go-duration.ts';
+import { parseGoFloat } from './go-float.ts';
 
 export type ConfigData = Readonly<Record<string, string>>;
 
@@ -21,7 +22,6 @@ const GO_BOOL: Record<string, boolean> = {
   False: false,
 };
 
-const GO_FLOAT = /^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|[Ii]nf(inity)?|NaN)$/;
 const INTEGER = /^[+-]?\d+$/;
 const QUANTITY = /^[+-]?(\d+\.?\d*|\.\d+)(([KMGTPE]i)|[munkMGTPE]|[eE][+-]?\d+)?$/;
 
@@ -124,14 +124,15 @@ export class ConfigReader {
     this.keysRead?.push(this.describe(key, 'number', String(fallback)));
     const value = this.data[key];
     if (value === undefined) return fallback;
-    if (!GO_FLOAT.test(value.trim()) || value.trim() !== value) {
+    const parsed = parseGoFloat(value);
+    if (parsed === undefined) {
       this.fail(
         key,
         `failed to parse ${JSON.stringify(key)}: strconv.ParseFloat: parsing ${JSON.stringify(value)}: invalid syntax`,
       );
       return fallback;
     }
-    return Number(value.replace(/^([+-]?)[Ii]nf(inity)?$/, '$1Infinity'));
+    return parsed;
   }
 
   int(key: string, fallback: number, bits: 32 | 64 = 64): number {

@@ -139,6 +139,7 @@ export const CONFIG_MAP_MEANINGS: Readonly<Record<ConfigMapName, ConfigMapMeanin
       'kubernetes.podspec-topologyspreadconstraints': allowField('topologySpreadConstraints'),
       'kubernetes.podspec-volumes-csi': 'Allow `csi` volumes.',
       'kubernetes.podspec-volumes-emptydir': 'Allow `emptyDir` volumes.',
+      'kubernetes.podspec-volumes-ephemeral': 'Allow `ephemeral` volumes.',
       'kubernetes.podspec-volumes-hostpath': 'Allow `hostPath` volumes.',
       'kubernetes.podspec-volumes-image': 'Allow `image` volumes.',
       'kubernetes.podspec-volumes-mount-propagation': 'Allow `mountPropagation` on volume mounts.',

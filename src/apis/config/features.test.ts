@@ -17,7 +17,7 @@ describe('config-features', () => {
       ['multi-container', 'Enabled'],
       ['kubernetes.podspec-volumes-emptydir', 'Enabled'],
     ]);
-    expect(Object.keys(config.flags)).toHaveLength(31);
+    expect(Object.keys(config.flags)).toHaveLength(32);
   });
 
   const valid: [

@@ -31,6 +31,7 @@ export const FEATURE_DEFAULTS = {
   'kubernetes.podspec-volumes-emptydir': 'Enabled',
   'kubernetes.podspec-volumes-hostpath': 'Disabled',
   'kubernetes.podspec-volumes-csi': 'Disabled',
+  'kubernetes.podspec-volumes-ephemeral': 'Disabled',
   'kubernetes.podspec-volumes-image': 'Disabled',
   'kubernetes.podspec-volumes-mount-propagation': 'Disabled',
   'kubernetes.containerspec-addcapabilities': 'Disabled',

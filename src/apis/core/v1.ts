@@ -52,6 +52,7 @@ export const EnvFromSource = z.strictObject({
   configMapRef: LocalRef.optional(),
   secretRef: LocalRef.optional(),
 });
+export type EnvFromSource = z.infer<typeof EnvFromSource>;
 
 export const ResourceRequirements = z.strictObject({
   limits: z.record(z.string(), Quantity).optional(),

@@ -165,8 +165,8 @@ const cases: [string, RevisionSpec, Record<string, string>, string[]][] = [
     'multi-container with two ports',
     {
       containers: [
-        { image, ports: [{ containerPort: 8888 }] },
-        { image, ports: [{ containerPort: 9999 }] },
+        { name: 'a', image, ports: [{ containerPort: 8888 }] },
+        { name: 'b', image, ports: [{ containerPort: 9999 }] },
       ],
     },
     {},
@@ -306,10 +306,11 @@ const cases: [string, RevisionSpec, Record<string, string>, string[]][] = [
     ],
   ],
   [
+    // Knative's ProbeMask keeps it.
     'probe terminationGracePeriodSeconds',
     { containers: [{ image, livenessProbe: { tcpSocket: {}, terminationGracePeriodSeconds: 3 } }] },
     {},
-    ['containers[0].livenessProbe.terminationGracePeriodSeconds: must not set the field(s)'],
+    [],
   ],
   [
     'duplicate volume names',
@@ -409,7 +410,10 @@ const cases: [string, RevisionSpec, Record<string, string>, string[]][] = [
       volumes: [{ name: 'v', nfs: {} }],
     },
     {},
-    ['volumes[0].nfs: must not set the field(s)'],
+    [
+      'volumes[0].configMap, volumes[0].emptyDir, volumes[0].projected, volumes[0].secret: expected exactly one, got neither',
+      'volumes[0].nfs: must not set the field(s)',
+    ],
   ],
   [
     'a volume with two sources',

@@ -1,7 +1,7 @@
 // Validation of the Kubernetes PodSpec a Revision embeds: which fields Knative allows (the field
 // masks, some behind config-features flags), containers, ports, probes, volumes and security
 // context. Paths are relative to the PodSpec; callers prefix them.
-import type { Container, ContainerPort, Probe, SecurityContext, Volume } from '../core/v1.ts';
+import type { Container, ContainerPort, EnvFromSource, Probe, SecurityContext, Volume } from '../core/v1.ts';
 import { featureAllows, type FeatureName, type FeaturesConfig } from '../config/features.ts';
 import {
   asWarning,
@@ -15,6 +15,7 @@ import {
   under,
   type FieldError,
 } from '../field-error.ts';
+import { isImageReference } from '../validation/image-reference.ts';
 import { isDNS1123Label, isDNS1123Subdomain } from '../validation/names.ts';
 import type { RevisionSpec } from './v1/revision-types.ts';
 
@@ -28,20 +29,65 @@ export const DEFAULT_PORT_NAME = 'http';
 
 type Mode = 'user' | 'sidecar' | 'init';
 
-/** Set in Go's sense: anything but absent, false, 0 or "". Empty arrays and objects count. */
-function isSet(value: unknown): boolean {
-  return value !== undefined && value !== null && value !== false && value !== 0 && value !== '';
+/**
+ * Set in Go's sense, as Knative's field masks see an object that went through its defaulting
+ * webhook (decoded into Go types and encoded again): a pointer field is set whenever it is
+ * present, even as false, 0 or "" (an empty object too); an empty list or map is not, since
+ * omitempty drops it on the way; any other field is set unless it is its type's zero value.
+ */
+function isSet(value: unknown, pointer = false): boolean {
+  if (value === undefined || value === null) return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object' && !pointer) return Object.keys(value).length > 0;
+  return pointer || (value !== false && value !== 0 && value !== '');
 }
 
-/** Knative's field masks: every set top-level field that `allowed` does not list. */
-function checkMask(object: object | undefined, allowed: ReadonlySet<string>): FieldError[] {
+/** Knative's field masks: every set top-level field that `allowed` does not list. `pointers`
+ * names the fields Go declares as pointers (true: all of them). */
+function checkMask(
+  object: object | undefined,
+  allowed: ReadonlySet<string>,
+  pointers: ReadonlySet<string> | true = NO_POINTERS,
+): FieldError[] {
   if (object === undefined) return [];
   const bad = Object.entries(object)
-    .filter(([key, value]) => isSet(value) && !allowed.has(key))
+    .filter(([key, value]) => isSet(value, pointers === true || pointers.has(key)) && !allowed.has(key))
     .map(([key]) => key)
     .sort();
   return bad.length > 0 ? [disallowedFields(...bad)] : [];
 }
+
+const NO_POINTERS: ReadonlySet<string> = new Set();
+/** corev1.PodSpec's pointer fields. */
+const POD_POINTERS: ReadonlySet<string> = new Set([
+  'terminationGracePeriodSeconds',
+  'activeDeadlineSeconds',
+  'automountServiceAccountToken',
+  'hostUsers',
+  'shareProcessNamespace',
+  'securityContext',
+  'affinity',
+  'priority',
+  'dnsConfig',
+  'runtimeClassName',
+  'enableServiceLinks',
+  'preemptionPolicy',
+  'setHostnameAsFQDN',
+  'os',
+  'hostnameOverride',
+  'resources',
+]);
+/** corev1.Container's pointer fields. */
+const CONTAINER_POINTERS: ReadonlySet<string> = new Set([
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'lifecycle',
+  'securityContext',
+  'restartPolicy',
+]);
+/** corev1.VolumeMount's pointer fields. */
+const VOLUME_MOUNT_POINTERS: ReadonlySet<string> = new Set(['mountPropagation', 'recursiveReadOnly']);
 
 const POD_ALWAYS = ['serviceAccountName', 'containers', 'volumes', 'imagePullSecrets', 'enableServiceLinks'];
 const POD_GATED: readonly [string, FeatureName][] = [
@@ -71,7 +117,8 @@ const REVISION_FIELDS = [
 ];
 
 function podSpecMask(spec: RevisionSpec, features: FeaturesConfig): FieldError[] {
-  const allowed = new Set([...POD_ALWAYS, ...REVISION_FIELDS]);
+  // automountServiceAccountToken may only be false.
+  const allowed = new Set([...POD_ALWAYS, ...REVISION_FIELDS, 'automountServiceAccountToken']);
   for (const [field, flag] of POD_GATED) if (featureAllows(features, flag)) allowed.add(field);
   if (
     featureAllows(features, 'kubernetes.podspec-securitycontext') ||
@@ -79,7 +126,7 @@ function podSpecMask(spec: RevisionSpec, features: FeaturesConfig): FieldError[]
   ) {
     allowed.add('securityContext');
   }
-  const errors = checkMask(spec, allowed);
+  const errors = checkMask(spec, allowed, POD_POINTERS);
   if (spec.automountServiceAccountToken === true)
     errors.push(disallowedFields('automountServiceAccountToken'));
   return errors;
@@ -93,7 +140,7 @@ export function validatePodSpec(spec: RevisionSpec, features: FeaturesConfig): F
       errors.push(
         ...under(
           `${field}[${i}].securityContext`,
-          insecureDefaultWarnings(spec.securityContext, c.securityContext),
+          insecureDefaultWarnings(spec.securityContext, c.securityContext, features),
         ),
       );
     });
@@ -107,10 +154,10 @@ export function validatePodSpec(spec: RevisionSpec, features: FeaturesConfig): F
   const volumes = new Map<string, Volume>();
   (spec.volumes ?? []).forEach((volume, i) => {
     errors.push(...under(`volumes[${i}]`, validateVolumeEntry(volume, volumes, mounted, features)));
-    if (!volumes.has(volume.name)) volumes.set(volume.name, volume);
+    // Of two volumes with one name, the mounts see the last (Knative keeps a map by name).
+    volumes.set(volume.name, volume);
   });
 
-  const containerNames = new Set(containers.map((c) => c.name ?? ''));
   if (initContainers.length > 0) {
     if (features.flags['kubernetes.podspec-init-containers'] !== 'Enabled') {
       errors.push(
@@ -120,15 +167,19 @@ export function validatePodSpec(spec: RevisionSpec, features: FeaturesConfig): F
         ),
       );
     } else {
-      initContainers.forEach((c, i) => {
-        errors.push(
-          ...under(`containers[${i}]`, validateInitContainer(c, containerNames, volumes, features)),
-        );
-      });
+      const regularNames = new Set(containers.map((c) => c.name ?? ''));
+      errors.push(
+        ...eachContainer(
+          initContainers,
+          (c) => regularNames.has(c.name ?? ''),
+          (c) => validateInitContainer(c, volumes, features),
+        ),
+      );
     }
   }
 
   const portCount = containers.reduce((n, c) => n + (c.ports?.length ?? 0), 0);
+  if (portCount === 0 && containers.length > 1) errors.push(missingField('containers[*].ports'));
   if (portCount > 1) {
     errors.push(
       generic(
@@ -154,18 +205,26 @@ export function validatePodSpec(spec: RevisionSpec, features: FeaturesConfig): F
   } else if (features.flags['multi-container'] !== 'Enabled') {
     errors.push(generic(`multi-container is off, but found ${containers.length} containers`, []));
   } else {
-    if (portCount === 0) errors.push(missingField('containers[*].ports'));
     const seen = new Set<string>();
-    containers.forEach((c, i) => {
-      const name = c.name ?? '';
-      if (name !== '' && seen.has(name))
-        errors.push(generic(`duplicate container name ${JSON.stringify(name)}`, `containers[${i}].name`));
-      seen.add(name);
-      const mode: Mode = (c.ports?.length ?? 0) > 0 ? 'user' : 'sidecar';
-      errors.push(
-        ...under(`containers[${i}]`, validateContainer(c, mode, servingPortName, volumes, features)),
-      );
-    });
+    errors.push(
+      ...eachContainer(
+        containers,
+        (c) => {
+          const name = c.name ?? '';
+          if (seen.has(name)) return true;
+          seen.add(name);
+          return false;
+        },
+        (c) =>
+          validateContainer(
+            c,
+            (c.ports?.length ?? 0) > 0 ? 'user' : 'sidecar',
+            servingPortName,
+            volumes,
+            features,
+          ),
+      ),
+    );
   }
 
   if (spec.serviceAccountName !== undefined && spec.serviceAccountName !== '') {
@@ -173,6 +232,29 @@ export function validatePodSpec(spec: RevisionSpec, features: FeaturesConfig): F
       errors.push(invalidValue(spec.serviceAccountName, 'serviceAccountName', message));
     }
   }
+  return errors;
+}
+
+/**
+ * The errors of a list of containers (regular or init), each under `containers[i]`, with
+ * Knative's path for a duplicate name: it adds that error with
+ * `errs.Also(duplicate).ViaFieldIndex("containers", i)`, which puts `containers[i]` in front of
+ * the errors of every container before it as well (`containers[2].containers[1].image`). The
+ * paths follow, so that a user sees what Knative would show.
+ */
+function eachContainer(
+  list: readonly Container[],
+  isDuplicate: (c: Container) => boolean,
+  validate: (c: Container) => FieldError[],
+): FieldError[] {
+  let errors: FieldError[] = [];
+  list.forEach((c, i) => {
+    if (isDuplicate(c)) {
+      const duplicate = generic(`duplicate container name ${JSON.stringify(c.name ?? '')}`, 'name');
+      errors = under(`containers[${i}]`, [...errors, duplicate]);
+    }
+    errors.push(...under(`containers[${i}]`, validate(c)));
+  });
   return errors;
 }
 
@@ -200,14 +282,10 @@ const CONTAINER_ALLOWED = new Set([
 
 function validateInitContainer(
   c: Container,
-  regularNames: ReadonlySet<string>,
   volumes: ReadonlyMap<string, Volume>,
   features: FeaturesConfig,
 ): FieldError[] {
   const errors: FieldError[] = [];
-  if (c.name !== undefined && regularNames.has(c.name)) {
-    errors.push(generic(`duplicate container name ${JSON.stringify(c.name)}`, 'name'));
-  }
   for (const field of ['livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'] as const) {
     if (c[field] !== undefined) errors.push(generic('field not allowed in an init container', field));
   }
@@ -222,7 +300,7 @@ function validateContainer(
   volumes: ReadonlyMap<string, Volume>,
   features: FeaturesConfig,
 ): FieldError[] {
-  if (Object.values(c).every((v) => !isSet(v))) return [missingField('')];
+  if (Object.entries(c).every(([k, v]) => !isSet(v, CONTAINER_POINTERS.has(k)))) return [missingField('')];
   const errors: FieldError[] = [];
   if (mode === 'user') {
     errors.push(...under('livenessProbe', validateProbe(c.livenessProbe, servingPortName)));
@@ -240,7 +318,7 @@ function validateContainer(
       }
     }
   }
-  errors.push(...checkMask(c, CONTAINER_ALLOWED));
+  errors.push(...checkMask(c, CONTAINER_ALLOWED, CONTAINER_POINTERS));
   if (c.name === RESERVED_CONTAINER_NAME) {
     errors.push(generic(`${JSON.stringify(RESERVED_CONTAINER_NAME)} is a reserved container name`, 'name'));
   }
@@ -260,17 +338,13 @@ function validateContainer(
     }
     if (from?.fileKeyRef !== undefined) errors.push(disallowedFields(`env[${i}].valueFrom.fileKeyRef`));
   });
-  (c.envFrom ?? []).forEach((source) => {
-    const set = (['configMapRef', 'secretRef'] as const).filter((f) => source[f] !== undefined);
-    if (set.length === 2) errors.push(multipleOneOf('envFrom.configMapRef', 'envFrom.secretRef'));
-    if (set.length === 0) errors.push(missingOneOf('envFrom.configMapRef', 'envFrom.secretRef'));
-  });
+  errors.push(...under('envFrom', validateEnvFrom(c.envFrom ?? [])));
   errors.push(...validateImage(c.image));
   const ports = c.ports ?? [];
   for (const port of mode === 'init' ? ports : ports.slice(0, 1)) {
     errors.push(...under('ports', validatePort(port, mode)));
   }
-  if (c.resources?.claims !== undefined) errors.push(disallowedFields('resources.claims'));
+  if ((c.resources?.claims ?? []).length > 0) errors.push(disallowedFields('resources.claims'));
   errors.push(...under('securityContext', validateContainerSecurityContext(c.securityContext, features)));
   if (
     c.terminationMessagePolicy !== undefined &&
@@ -282,14 +356,28 @@ function validateContainer(
   return errors;
 }
 
-// A weak OCI reference check, as go-containerregistry does it: optional registry, lowercase path
-// components, an optional tag and an optional sha256 digest.
-const IMAGE_REFERENCE =
-  /^(?:(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d+)?)\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+/**
+ * Each source sets exactly one of configMapRef and secretRef. The paths are Knative's: its loop
+ * adds a source's refs with `errs.Also(...).ViaIndex(i).ViaField("secretRef")` (and likewise
+ * "configMapRef"), which prefixes the errors of the sources before it too, and it reports the
+ * one-of errors without the index.
+ */
+function validateEnvFrom(sources: readonly EnvFromSource[]): FieldError[] {
+  let errors: FieldError[] = [];
+  sources.forEach((source, i) => {
+    if (source.secretRef !== undefined) errors = under('secretRef', under(`[${i}]`, errors));
+    if (source.configMapRef !== undefined) errors = under('configMapRef', under(`[${i}]`, errors));
+    if (source.configMapRef !== undefined && source.secretRef !== undefined)
+      errors.push(multipleOneOf('configMapRef', 'secretRef'));
+    else if (source.configMapRef === undefined && source.secretRef === undefined)
+      errors.push(missingOneOf('configMapRef', 'secretRef'));
+  });
+  return errors;
+}
 
 function validateImage(image: string | undefined): FieldError[] {
   if (image === undefined || image === '') return [missingField('image')];
-  if (!IMAGE_REFERENCE.test(image)) {
+  if (!isImageReference(image)) {
     return [
       generic(
         'Failed to parse image reference',
@@ -339,30 +427,43 @@ const PROBE_ALLOWED = new Set([
   'periodSeconds',
   'successThreshold',
   'failureThreshold',
+  'terminationGracePeriodSeconds',
 ]);
-const HANDLERS = ['exec', 'httpGet', 'tcpSocket', 'grpc'] as const;
+// In the order Knative checks them, which its paths show (see validateProbe).
+const HANDLERS = ['httpGet', 'tcpSocket', 'exec', 'grpc'] as const;
+const isHandler = (field: string): boolean => (HANDLERS as readonly string[]).includes(field);
+/** corev1.Probe's pointer fields. */
+const PROBE_POINTERS: ReadonlySet<string> = new Set([...HANDLERS, 'terminationGracePeriodSeconds']);
 
 /** Without multi-container probing, a sidecar may not have probes: every set field is reported. */
 function sidecarProbeFields(probe: Probe): FieldError[] {
   const fields = Object.entries(probe)
-    .filter(([, v]) => isSet(v))
-    .map(([k]) => ((HANDLERS as readonly string[]).includes(k) ? '' : k));
+    .filter(([k, v]) => isSet(v, k === 'terminationGracePeriodSeconds' || isHandler(k)))
+    .map(([k]) => (isHandler(k) ? '' : k));
   return fields.length > 0 ? [disallowedFields(...new Set(fields))] : [];
 }
 
+/**
+ * A probe's fields, its one handler, and the port an HTTP or TCP check uses. The paths are
+ * Knative's: it adds each handler's checks with `errs.Also(...).ViaField(handler)`, which puts the
+ * handler's name in front of every error found before it as well, so that with both httpGet and
+ * tcpSocket set an httpGet port error reads `tcpSocket.httpGet.port`.
+ */
 function validateProbe(probe: Probe | undefined, servingPortName: string | undefined): FieldError[] {
   if (probe === undefined) return [];
-  const errors = checkMask(probe, PROBE_ALLOWED);
-  for (const handler of ['httpGet', 'tcpSocket'] as const) {
-    const action = probe[handler];
-    if (action === undefined) continue;
-    const port = action.port;
+  let errors = checkMask(probe, PROBE_ALLOWED, PROBE_POINTERS);
+  for (const handler of HANDLERS) {
+    if (probe[handler] === undefined) continue;
+    errors = under(handler, errors);
+    if (handler !== 'httpGet' && handler !== 'tcpSocket') continue;
+    const port = probe[handler].port;
+    const shown = typeof port === 'string' ? port : String(port ?? 0);
     if (servingPortName !== undefined) {
       if (typeof port === 'string' && port !== '' && port !== servingPortName) {
-        errors.push(invalidValue(port, `${handler}.port`, 'Probe port must match container port'));
+        errors.push(invalidValue(shown, `${handler}.port`, 'Probe port must match container port'));
       }
     } else if (port === undefined || port === '' || port === 0) {
-      errors.push(invalidValue('0', `${handler}.port`, 'Probe port must be specified'));
+      errors.push(invalidValue(shown, `${handler}.port`, 'Probe port must be specified'));
     }
   }
   const set = HANDLERS.filter((h) => probe[h] !== undefined);
@@ -396,6 +497,11 @@ function validateReadinessProbe(probe: Probe | undefined, servingPortName: strin
 
 // ---- security context ----
 
+/** secure-pod-defaults Enabled or AllowRootBounded: both default and relax alike here. */
+function securePodDefaultsOn(features: FeaturesConfig): boolean {
+  return features.securePodDefaults === 'Enabled' || features.securePodDefaults === 'AllowRootBounded';
+}
+
 function validateContainerSecurityContext(
   sc: SecurityContext | undefined,
   features: FeaturesConfig,
@@ -410,17 +516,18 @@ function validateContainerSecurityContext(
     'allowPrivilegeEscalation',
     'seccompProfile',
   ]);
-  // privileged: false is allowed; the mask treats false as unset, so true is reported.
-  const errors = checkMask(sc, allowed);
+  // Every field of a SecurityContext is a pointer; privileged may only be false.
+  if (sc.privileged === false) allowed.add('privileged');
+  const errors = checkMask(sc, allowed, true);
   const add = sc.capabilities?.add;
   if (
     add !== undefined &&
     add.length > 0 &&
     features.flags['kubernetes.containerspec-addcapabilities'] !== 'Enabled'
   ) {
+    // Under secure-pod-defaults, exactly [NET_BIND_SERVICE] may be added; otherwise nothing.
     const onlyBind = add.length === 1 && add[0] === 'NET_BIND_SERVICE';
-    if (!(features.securePodDefaults === 'Enabled' && onlyBind))
-      errors.push(disallowedFields('capabilities.add'));
+    if (!(securePodDefaultsOn(features) && onlyBind)) errors.push(disallowedFields('capabilities.add'));
   }
   for (const field of ['runAsUser', 'runAsGroup'] as const) {
     const v = sc[field];
@@ -443,7 +550,10 @@ export const INSECURE_DEFAULT =
 export function insecureDefaultWarnings(
   pod: Record<string, unknown> | undefined,
   container: SecurityContext | undefined,
+  features: FeaturesConfig,
 ): FieldError[] {
+  // A cluster that turned secure-pod-defaults on has chosen; Knative warns no more.
+  if (securePodDefaultsOn(features)) return [];
   const sc = container ?? {};
   const warn = (path: string): FieldError => asWarning(generic(INSECURE_DEFAULT, path));
   const warnings: FieldError[] = [];
@@ -485,11 +595,14 @@ function validatePodSecurityContext(
       'seccompProfile',
     ])
       allowed.add(f);
-  } else if (features.securePodDefaults === 'Enabled') {
-    const type = (sc.seccompProfile as { type?: string } | undefined)?.type;
-    if (type === 'RuntimeDefault' || type === 'Unconfined') allowed.add('seccompProfile');
+  } else if (securePodDefaultsOn(features)) {
+    // Knative's mask keeps the profile's type alone: a localhostProfile beside it is not allowed.
+    const profile = sc.seccompProfile as { type?: string; localhostProfile?: string } | undefined;
+    const type = profile?.type;
+    if ((type === 'RuntimeDefault' || type === 'Unconfined') && profile?.localhostProfile === undefined)
+      allowed.add('seccompProfile');
   }
-  const errors = checkMask(sc, allowed);
+  const errors = checkMask(sc, allowed, true);
   for (const field of ['runAsUser', 'runAsGroup', 'fsGroup']) {
     const v = sc[field];
     if (typeof v === 'number' && (v < 0 || v > MAX_INT32)) errors.push(outOfBounds(v, 0, MAX_INT32, field));
@@ -521,6 +634,7 @@ const GATED_SOURCES: Partial<Record<(typeof VOLUME_SOURCES)[number], [FeatureNam
   emptyDir: ['kubernetes.podspec-volumes-emptydir', 'EmptyDir'],
   hostPath: ['kubernetes.podspec-volumes-hostpath', 'HostPath'],
   csi: ['kubernetes.podspec-volumes-csi', 'CSI'],
+  ephemeral: ['kubernetes.podspec-volumes-ephemeral', 'Ephemeral'],
   image: ['kubernetes.podspec-volumes-image', 'Image'],
 };
 
@@ -579,13 +693,16 @@ function validateVolume(volume: Volume, features: FeaturesConfig): FieldError[] 
     allowed.add('persistentVolumeClaim');
   if (featureAllows(features, 'kubernetes.podspec-volumes-hostpath')) allowed.add('hostPath');
   if (featureAllows(features, 'kubernetes.podspec-volumes-csi')) allowed.add('csi');
+  if (featureAllows(features, 'kubernetes.podspec-volumes-ephemeral')) allowed.add('ephemeral');
   if (featureAllows(features, 'kubernetes.podspec-volumes-image')) allowed.add('image');
-  errors.push(...checkMask(volume, allowed));
+  // A volume's sources are pointers: an empty one is set.
+  errors.push(...checkMask(volume, allowed, true));
 
+  // A secret's or configMap's items are reported under `items`, without the source's name, as
+  // Knative reports them.
   for (const source of ['secret', 'configMap'] as const) {
     (volume[source]?.items ?? []).forEach((item, j) => {
-      if (item.key === '') errors.push(missingField(`items[${j}].key`));
-      if (item.path === '') errors.push(missingField(`items[${j}].path`));
+      errors.push(...under(`items[${j}]`, validateKeyToPath(item)));
     });
   }
   (volume.projected?.sources ?? []).forEach((projection, j) => {
@@ -595,7 +712,7 @@ function validateVolume(volume: Volume, features: FeaturesConfig): FieldError[] 
     errors.push(
       ...under(
         `projected[${j}]`,
-        checkMask(projection, new Set(['secret', 'configMap', 'serviceAccountToken', 'downwardAPI'])),
+        checkMask(projection, new Set(['secret', 'configMap', 'serviceAccountToken', 'downwardAPI']), true),
       ),
     );
     if (kinds.length === 0)
@@ -607,13 +724,25 @@ function validateVolume(volume: Volume, features: FeaturesConfig): FieldError[] 
     if (kinds.length > 1) errors.push(multipleOneOf(...kinds.map((k) => `projected[${j}].${k}`)));
     for (const k of ['secret', 'configMap'] as const) {
       const ref = projection[k];
-      if (ref !== undefined && (ref.name ?? '') === '')
-        errors.push(missingField(`projected[${j}].${k}.name`));
+      if (ref === undefined) continue;
+      if ((ref.name ?? '') === '') errors.push(missingField(`projected[${j}].${k}.name`));
+      (ref.items ?? []).forEach((item, n) => {
+        errors.push(...under(`projected[${j}].${k}.items[${n}]`, validateKeyToPath(item)));
+      });
     }
     if (projection.serviceAccountToken !== undefined && projection.serviceAccountToken.path === '') {
       errors.push(missingField(`projected[${j}].serviceAccountToken.path`));
     }
+    const downward = projection.downwardAPI;
+    if (downward !== undefined) {
+      errors.push(
+        ...under(`projected[${j}].downwardAPI`, checkMask(downward, new Set(['items']))),
+        ...under(`projected[${j}].downwardAPI`, validateDownwardAPIItems(downward.items)),
+      );
+    }
   });
+  const image = volume.image;
+  if (image !== undefined) errors.push(...under('image', validateImageVolumeSource(image)));
   const medium = volume.emptyDir?.medium;
   if (medium !== undefined && medium !== '' && medium !== 'Memory')
     errors.push(invalidValue(medium, 'emptyDir.medium'));
@@ -626,11 +755,57 @@ function validateVolume(volume: Volume, features: FeaturesConfig): FieldError[] 
       candidates.push('persistentVolumeClaim');
     if (flags['kubernetes.podspec-volumes-hostpath'] === 'Enabled') candidates.push('hostPath');
     if (flags['kubernetes.podspec-volumes-csi'] === 'Enabled') candidates.push('csi');
+    if (flags['kubernetes.podspec-volumes-ephemeral'] === 'Enabled') candidates.push('ephemeral');
     if (flags['kubernetes.podspec-volumes-image'] === 'Enabled') candidates.push('image');
-    if (!Object.keys(volume).some((k) => k !== 'name')) errors.push(missingOneOf(...candidates));
+    errors.push(missingOneOf(...candidates));
   } else if (set.length > 1) {
     errors.push(multipleOneOf(...set));
   }
+  return errors;
+}
+
+function validateKeyToPath(item: { key: string; path: string }): FieldError[] {
+  const errors: FieldError[] = [];
+  if (item.key === '') errors.push(missingField('key'));
+  if (item.path === '') errors.push(missingField('path'));
+  return errors;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A downwardAPI projection's items (the projection is passed through undecoded). */
+function validateDownwardAPIItems(items: unknown): FieldError[] {
+  if (!Array.isArray(items)) return [];
+  const errors: FieldError[] = [];
+  items.forEach((item: unknown, k) => {
+    const file = isRecord(item) ? item : {};
+    const at = `items[${k}]`;
+    errors.push(
+      ...under(
+        at,
+        checkMask(file, new Set(['fieldRef', 'resourceFieldRef', 'path', 'mode']), new Set(['mode'])),
+      ),
+    );
+    const fieldRef = file.fieldRef != null;
+    const resourceFieldRef = file.resourceFieldRef != null;
+    if (!fieldRef && !resourceFieldRef) errors.push(missingOneOf(`${at}.fieldRef`, `${at}.resourceFieldRef`));
+    if (fieldRef && resourceFieldRef)
+      errors.push(
+        generic('Within a single item, cannot set both', [`${at}.resourceFieldRef`, `${at}.fieldRef`]),
+      );
+    if (typeof file.path !== 'string' || file.path === '') errors.push(missingField(`${at}.path`));
+  });
+  return errors;
+}
+
+/** An image volume (passed through undecoded): a reference, and a known pull policy. */
+function validateImageVolumeSource(image: Record<string, unknown>): FieldError[] {
+  const errors = checkMask(image, new Set(['reference', 'pullPolicy']));
+  if (typeof image.reference !== 'string' || image.reference === '') errors.push(missingField('reference'));
+  const policy = image.pullPolicy;
+  if (policy !== undefined && !['IfNotPresent', 'Always', 'Never', ''].includes(policy as string))
+    errors.push(invalidValue(typeof policy === 'string' ? policy : JSON.stringify(policy), 'pullPolicy'));
   return errors;
 }
 
@@ -643,10 +818,10 @@ function validateVolumeMounts(
   const seen = new Set<string>();
   (c.volumeMounts ?? []).forEach((mount, i) => {
     const at = (field: string) => `volumeMounts[${i}].${field}`;
-    const disallowed = checkMask(
-      mount,
-      new Set(['name', 'readOnly', 'mountPath', 'subPath', 'mountPropagation']),
-    );
+    const allowedFields = new Set(['name', 'readOnly', 'mountPath', 'subPath']);
+    if (featureAllows(features, 'kubernetes.podspec-volumes-mount-propagation'))
+      allowedFields.add('mountPropagation');
+    const disallowed = checkMask(mount, allowedFields, VOLUME_MOUNT_POINTERS);
     errors.push(...under(`volumeMounts[${i}]`, disallowed));
     const volume = volumes.get(mount.name);
     if (volume === undefined) errors.push(generic('volumeMount has no matching volume', at('name')));
@@ -668,7 +843,7 @@ function validateVolumeMounts(
     if (volume?.persistentVolumeClaim?.readOnly === true && mount.readOnly !== true) {
       errors.push(generic('volume is readOnly but volume mount is not', at('readOnly')));
     }
-    if (mount.mountPropagation !== undefined && mount.mountPropagation !== '') {
+    if (mount.mountPropagation !== undefined) {
       if (features.flags['kubernetes.podspec-volumes-mount-propagation'] !== 'Enabled') {
         errors.push(
           generic(
@@ -676,7 +851,8 @@ function validateVolumeMounts(
             [],
           ),
         );
-      } else if (!['None', 'HostToContainer'].includes(mount.mountPropagation)) {
+      }
+      if (!['None', 'HostToContainer'].includes(mount.mountPropagation)) {
         errors.push(
           generic('mount propagation should be set to None or HostToContainer', at('mountPropagation')),
         );

@@ -3,10 +3,19 @@
 // annotations may go. Paths are relative to `metadata`.
 import { AUTOSCALING_PREFIX } from '../autoscaling/register.ts';
 import { isWholeSeconds, parseGoDuration } from '../config/go-duration.ts';
-import { generic, invalidKeyName, invalidValue, missingField, type FieldError } from '../field-error.ts';
+import { formatGoFloat, parseGoFloat } from '../config/go-float.ts';
+import {
+  asWarning,
+  generic,
+  invalidKeyName,
+  invalidValue,
+  missingField,
+  outOfBounds,
+  type FieldError,
+} from '../field-error.ts';
 import type { ObjectMeta } from '../meta/v1.ts';
 import { goList, isDNS1035Label, isDNS1035LabelPrefix } from '../validation/names.ts';
-import { ANNOTATIONS, LABELS, VISIBILITY_CLUSTER_LOCAL } from './register.ts';
+import { ANNOTATIONS, GROUP, NETWORKING_GROUP } from './register.ts';
 
 /** knative.dev/pkg's ValidateObjectMetadata: the first problem with the name only. */
 export function validateObjectName(meta: ObjectMeta): FieldError[] {
@@ -68,24 +77,45 @@ export function validateProgressDeadlineAnnotation(meta: ObjectMeta): FieldError
   return validateSecondsAnnotation(meta, [ANNOTATIONS.progressDeadline], 'progress-deadline');
 }
 
-const QUEUE_PREFIX = 'queue.sidecar.serving.knative.dev';
+const QUEUE_PREFIX = `queue.sidecar.${GROUP}`;
+const QUEUE_PERCENTAGE_KEYS = [`${QUEUE_PREFIX}/resource-percentage`, `${QUEUE_PREFIX}/resourcePercentage`];
+const QUEUE_RESOURCE_KEYS = [
+  'cpu-resource-request',
+  'cpu-resource-limit',
+  'memory-resource-request',
+  'memory-resource-limit',
+  'ephemeral-storage-resource-request',
+  'ephemeral-storage-resource-limit',
+].map((name) => `${QUEUE_PREFIX}/${name}`);
 const QUANTITY = /^[+-]?(\d+\.?\d*|\.\d+)(([KMGTPE]i)|[munkMGTPE]|[eE][+-]?\d+)?$/;
 
-/** ebb has no queue-proxy, but Knative manifests carry these annotations: keep them well-formed. */
+/**
+ * ebb has no queue-proxy, but Knative manifests carry these annotations: keep them well-formed,
+ * as Knative does. The paths are Knative's (`annotations.[key]`: its FieldError splits a key's
+ * dots off the brackets).
+ */
 export function validateQueueSidecarAnnotations(meta: ObjectMeta): FieldError[] {
+  const annotations = meta.annotations ?? {};
   const errors: FieldError[] = [];
-  for (const [key, value] of Object.entries(meta.annotations ?? {})) {
-    if (!key.startsWith(`${QUEUE_PREFIX}/`)) continue;
-    const name = key.slice(QUEUE_PREFIX.length + 1);
-    if (name === 'resource-percentage' || name === 'resourcePercentage') {
-      const v = Number(value);
-      if (!Number.isFinite(v)) errors.push(invalidValue(value, `annotations.[${key}]`));
-      else if (v < 0.1 || v > 100)
-        errors.push(generic(`expected 0.1 <= ${v} <= 100`, `annotations.[${key}]`));
-    } else if (
-      /^(cpu|memory|ephemeral-storage)-resource-(request|limit)$/.test(name) &&
-      !QUANTITY.test(value)
-    ) {
+  const percentageKey = QUEUE_PERCENTAGE_KEYS.find((k) => annotations[k] !== undefined);
+  if (percentageKey !== undefined) {
+    const value = annotations[percentageKey] ?? '';
+    errors.push(
+      asWarning(
+        generic(
+          'Queue proxy resource percentage annotation is deprecated. Please use the available annotations to explicitly set resource values per service',
+          [],
+        ),
+      ),
+    );
+    const v = parseGoFloat(value);
+    if (v === undefined) errors.push(invalidValue(value, `annotations.[${percentageKey}]`));
+    else if (v < 0.1 || v > 100)
+      errors.push(outOfBounds(formatGoFloat(v), 0.1, 100, `annotations.[${percentageKey}]`));
+  }
+  for (const key of QUEUE_RESOURCE_KEYS) {
+    const value = annotations[key];
+    if (value !== undefined && !QUANTITY.test(value)) {
       errors.push(
         invalidValue(value, `annotations.[${key}]`, 'use a Kubernetes quantity such as "100m" or "128Mi"'),
       );
@@ -94,18 +124,34 @@ export function validateQueueSidecarAnnotations(meta: ObjectMeta): FieldError[] 
   return errors;
 }
 
-/** networking.knative.dev/visibility may only say "cluster-local". */
-export function validateVisibilityLabel(meta: ObjectMeta): FieldError[] {
-  const value = meta.labels?.[LABELS.visibility];
-  if (value === undefined || value === VISIBILITY_CLUSTER_LOCAL) return [];
-  return [
-    invalidValue(
-      value,
-      `labels.${LABELS.visibility}`,
-      `the only supported value is "${VISIBILITY_CLUSTER_LOCAL}"`,
-    ),
-  ];
+/** The networking.knative.dev annotations a Revision template may carry (knative.dev/networking's
+ * ValidateAnnotations); any other key with that prefix is rejected. */
+const NETWORKING_ANNOTATIONS: ReadonlySet<string> = new Set(
+  [
+    'ingress.class',
+    'certificate.class',
+    'disableAutoTLS',
+    'disable-external-domain-tls',
+    'httpOption',
+    'ingress-class',
+    'certificate-class',
+    'disable-auto-tls',
+    'http-protocol',
+  ].map((name) => `${NETWORKING_GROUP}/${name}`),
+);
+
+/** Paths are relative to the annotations. */
+export function validateNetworkingAnnotations(
+  annotations: Readonly<Record<string, string>> | undefined,
+): FieldError[] {
+  return Object.keys(annotations ?? {})
+    .filter((k) => k.startsWith(NETWORKING_GROUP) && !NETWORKING_ANNOTATIONS.has(k))
+    .sort()
+    .map((k) => invalidKeyName(k, ''));
 }
+
+// networking.knative.dev/visibility has no check: as in Knative, "cluster-local" makes a Route
+// cluster-local and any other value leaves it public.
 
 /** A label that names a parent must be backed by an owner reference of that kind and name. */
 export function validateLabelOwner(meta: ObjectMeta, label: string, kind: string): FieldError[] {

@@ -1,6 +1,8 @@
 // Names of the serving.knative.dev API group, its labels and annotations.
 
 export const GROUP = 'serving.knative.dev';
+/** knative.dev/networking's public group, whose labels and annotations serving objects carry. */
+export const NETWORKING_GROUP = 'networking.knative.dev';
 export const API_VERSION = `${GROUP}/v1`;
 
 export const LABELS = {
@@ -13,7 +15,7 @@ export const LABELS = {
   revisionUID: `${GROUP}/revisionUID`,
   route: `${GROUP}/route`,
   routingState: `${GROUP}/routingState`,
-  visibility: 'networking.knative.dev/visibility',
+  visibility: `${NETWORKING_GROUP}/visibility`,
 } as const;
 
 export const ANNOTATIONS = {

@@ -33,6 +33,41 @@ export function samples(): { file: string; manifest: Json }[] {
   return out;
 }
 
+/**
+ * A Revision for each Configuration sample (config/samples holds none): its template's spec,
+ * named as the Configuration's first Revision and owned by it, as the Configuration reconciler
+ * would create it.
+ */
+function revisionsOf(base: readonly { file: string; manifest: Json }[]): { file: string; manifest: Json }[] {
+  return base.flatMap(({ file, manifest }) => {
+    if (manifest.kind !== 'Configuration') return [];
+    const parent = structuredClone(manifest);
+    const name = nameOf(parent);
+    const template = obj(obj(parent, 'spec'), 'template');
+    const metadata: Json = {
+      ...obj(template, 'metadata'),
+      name: `${name}-00001`,
+      labels: { 'serving.knative.dev/configuration': name },
+      ownerReferences: [
+        {
+          apiVersion: 'serving.knative.dev/v1',
+          kind: 'Configuration',
+          name,
+          uid: `${name}-uid`,
+          controller: true,
+        },
+      ],
+    };
+    const revision: Json = {
+      apiVersion: parent.apiVersion,
+      kind: 'Revision',
+      metadata,
+      spec: obj(template, 'spec'),
+    };
+    return [{ file, manifest: revision }];
+  });
+}
+
 function obj(parent: Json, key: string): Json {
   const v = parent[key];
   if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Json;
@@ -87,8 +122,17 @@ const ANNOTATION_VALUES: Record<string, readonly string[]> = {
   'autoscaling.knative.dev/class': ['kpa.autoscaling.knative.dev', 'hpa.autoscaling.knative.dev', 'other'],
   'autoscaling.knative.dev/metric': ['concurrency', 'rps', 'cpu', 'memory', 'latency'],
   'autoscaling.knative.dev/activation-scale': NUMBERS,
+  'autoscaling.knative.dev/target-burst-capacity': ['200', '0', '-1', '-2', 'x'],
+  'autoscaling.knative.dev/metric-aggregation-algorithm': ['linear', 'weighted-exponential', 'other'],
   'serving.knative.dev/rollout-duration': DURATIONS,
+  'serving.knative.dev/progress-deadline': DURATIONS,
   'features.knative.dev/queueproxy-podinfo': ['enabled', 'disabled', 'x'],
+  'queue.sidecar.serving.knative.dev/resource-percentage': ['10', '0.05', '150', 'x', 'NaN', '1e-5'],
+  'queue.sidecar.serving.knative.dev/cpu-resource-request': ['100m', '1Gi', 'lots', ''],
+  'queue.sidecar.serving.knative.dev/memory-resource-limit': ['128Mi', '1.5G', '-1', 'big'],
+  'networking.knative.dev/ingress.class': ['kourier.ingress.networking.knative.dev'],
+  'networking.knative.dev/http-protocol': ['redirected', 'enabled'],
+  'networking.knative.dev/rollout': ['{}'],
 };
 
 function nameOf(m: Json): string {
@@ -148,20 +192,28 @@ const MUTATIONS: Record<string, Mutation> = {
     if (c === undefined) return undefined;
     const which = r.pick(['readinessProbe', 'livenessProbe', 'startupProbe']);
     const probe: Json = {};
-    const handler = r.pick(['tcpSocket', 'httpGet', 'exec', 'grpc', 'two', 'none']);
-    const port = r.pick<unknown>(['unset', 0, 8080, 'http1', 9999]);
+    const handler = r.pick(['tcpSocket', 'httpGet', 'exec', 'grpc', 'two', 'three', 'none']);
+    const port = r.pick<unknown>(['unset', 0, 8080, 'http1', 9999, '']);
     const withPort = (action: Json): Json => (port === 'unset' ? action : { ...action, port });
-    if (handler === 'tcpSocket' || handler === 'two') probe.tcpSocket = withPort({});
-    if (handler === 'httpGet' || handler === 'two')
-      probe.httpGet = withPort(r.chance(0.5) ? { path: '/healthz' } : { path: '/', scheme: 'HTTP' });
-    if (handler === 'exec') probe.exec = { command: ['true'] };
-    if (handler === 'grpc') probe.grpc = { port: r.pick([0, 8080]) };
+    if (handler === 'tcpSocket' || handler === 'two')
+      probe.tcpSocket = withPort(r.chance(0.2) ? { host: 'localhost' } : {});
+    if (handler === 'httpGet' || handler === 'two' || handler === 'three') {
+      const action = r.pick<Json>([
+        { path: '/healthz' },
+        { path: '/', scheme: 'HTTP' },
+        { path: '/', httpHeaders: [{ name: 'X-Probe', value: '1' }] },
+      ]);
+      probe.httpGet = withPort(action);
+    }
+    if (handler === 'exec' || handler === 'three') probe.exec = { command: ['true'] };
+    if (handler === 'grpc' || handler === 'three') probe.grpc = { port: r.pick([0, 8080]) };
     for (const field of [
       'periodSeconds',
       'timeoutSeconds',
       'failureThreshold',
       'successThreshold',
       'initialDelaySeconds',
+      'terminationGracePeriodSeconds',
     ])
       if (r.chance(0.25)) probe[field] = r.pick([0, 1, 2, -1]);
     c[which] = probe;
@@ -172,19 +224,43 @@ const MUTATIONS: Record<string, Mutation> = {
     const c = container(r, m);
     if (spec === undefined || c === undefined) return undefined;
     const name = r.pick(['data', 'config', 'Bad_Name', '']);
-    const source = r.pick([
+    const source = r.pick<Json>([
       { configMap: { name: 'settings' } },
       { secret: { secretName: 'creds' } },
+      { secret: { secretName: 'creds', items: [{ key: 'a', path: '' }] } },
       { emptyDir: {} },
+      { emptyDir: { medium: r.pick(['Memory', 'Disk']) } },
       { projected: { sources: [{ configMap: { name: 'settings' } }] } },
-      { persistentVolumeClaim: { claimName: 'claim' } },
+      {
+        projected: {
+          sources: [
+            r.pick<Json>([
+              { secret: { items: [{ key: '', path: 'p' }] } },
+              { serviceAccountToken: { path: '' } },
+              { downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+              { downwardAPI: { items: [{ path: '' }] } },
+              { configMap: { name: 'a' }, secret: { name: 'b' } },
+              {},
+            ]),
+          ],
+        },
+      },
+      { persistentVolumeClaim: { claimName: 'claim', readOnly: r.chance(0.5) } },
       { hostPath: { path: '/etc' } },
+      { csi: { driver: 'example.csi.k8s.io' } },
+      { ephemeral: {} },
+      { image: r.pick([{ reference: 'dev.local/data' }, { reference: '' }, { pullPolicy: 'Sometimes' }]) },
+      { downwardAPI: { items: [] } },
+      { configMap: { name: 'settings' }, emptyDir: {} },
       {},
     ]);
     if (r.chance(0.9)) list(spec, 'volumes').push({ name, ...source });
     const mountPath = r.pick(['/data', '/var/log', 'relative', '/dev/log', '']);
     const mount: Json = { name: r.chance(0.85) ? name : 'missing', mountPath };
     if (r.chance(0.3)) mount.readOnly = r.chance(0.5);
+    if (r.chance(0.15)) mount.mountPropagation = r.pick(['', 'None', 'Bidirectional']);
+    if (r.chance(0.05)) mount.subPathExpr = '$(POD_NAME)';
+    if (r.chance(0.05)) mount.recursiveReadOnly = 'Disabled';
     list(c, 'volumeMounts').push(mount);
     return `volume ${JSON.stringify({ name, ...source })} at ${JSON.stringify(mount)}`;
   },
@@ -199,9 +275,20 @@ const MUTATIONS: Record<string, Mutation> = {
       ['privileged', r.chance(0.5)],
       ['readOnlyRootFilesystem', r.chance(0.5)],
       ['allowPrivilegeEscalation', r.chance(0.5)],
-      ['capabilities', r.pick([{ drop: ['ALL'] }, { add: ['NET_BIND_SERVICE'] }, { add: ['NET_ADMIN'] }])],
+      [
+        'capabilities',
+        r.pick([
+          { drop: ['ALL'] },
+          { drop: ['all'] },
+          { add: ['NET_BIND_SERVICE'] },
+          { add: ['NET_ADMIN'] },
+          { add: [] },
+          { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
+        ]),
+      ],
       ['seccompProfile', r.pick([{ type: 'RuntimeDefault' }, { type: 'Unconfined' }, { type: '' }])],
-      ['procMount', 'Unmasked'],
+      ['procMount', r.pick(['Unmasked', ''])],
+      ['seLinuxOptions', {}],
     ];
     for (const [k, v] of choices) if (r.chance(0.3)) sc[k] = v;
     c.securityContext = sc;
@@ -220,6 +307,7 @@ const MUTATIONS: Record<string, Mutation> = {
       if (r.chance(0.8)) t.percent = r.pick([0, 10, 50, 90, 100, 101, -1]);
       if (r.chance(0.4)) t.tag = r.pick(['canary', 'current', 'Bad_Tag', 'canary', '']);
       if (r.chance(0.1)) t.latestRevision = false;
+      if (r.chance(0.05)) t.url = 'http://canary.example.com';
       targets.push(t);
     }
     obj(m, 'spec').traffic = targets;
@@ -229,6 +317,11 @@ const MUTATIONS: Record<string, Mutation> = {
     const meta = obj(m, 'metadata');
     const base = typeof meta.name === 'string' ? meta.name : 'x';
     const name = r.pick([`${base}-long-${'x'.repeat(60)}`, 'Hello', 'a.b', '-lead', `${base}2`, 'x']);
+    if (r.chance(0.1)) {
+      delete meta.name;
+      meta.generateName = r.pick([`${base}-`, 'Gen-', '']);
+      return `generateName ${JSON.stringify(meta.generateName)}`;
+    }
     if (r.chance(0.5) || m.kind === 'Route') {
       meta.name = name;
       return `name ${JSON.stringify(name)}`;
@@ -254,20 +347,146 @@ const MUTATIONS: Record<string, Mutation> = {
     const spec = podSpec(m);
     if (spec === undefined) return undefined;
     const cs = list(spec, 'containers');
-    const shape = r.pick(['second', 'none', 'unnamed-pair', 'image-less']);
+    const shape = r.pick(['second', 'none', 'unnamed-pair', 'image-less', 'same-name', 'queue-proxy']);
     if (shape === 'second') cs.push({ name: 'sidecar', image: 'dev.local/echo' });
     if (shape === 'none') spec.containers = [];
     if (shape === 'unnamed-pair')
       spec.containers = [{ image: 'dev.local/echo' }, { image: 'dev.local/echo' }];
     if (shape === 'image-less') cs.push({ name: 'noimage' });
+    if (shape === 'same-name') cs.push({ name: 'twin', image: 'dev.local/a' }, { name: 'twin', image: '' });
+    if (shape === 'queue-proxy') cs.push({ name: 'queue-proxy', image: 'dev.local/qp' });
     return `containers: ${shape}`;
+  },
+  owners(r, m) {
+    const meta = obj(m, 'metadata');
+    const label = m.kind === 'Revision' ? 'serving.knative.dev/configuration' : 'serving.knative.dev/service';
+    if (m.kind === 'Service') return undefined;
+    const what = r.pick(['label without owner', 'owner of another name', 'no owners']);
+    if (what === 'label without owner') {
+      obj(meta, 'labels')[label] = 'someone';
+      delete meta.ownerReferences;
+    } else if (what === 'owner of another name') {
+      obj(meta, 'labels')[label] = 'someone';
+      meta.ownerReferences = [
+        {
+          apiVersion: 'serving.knative.dev/v1',
+          kind: m.kind === 'Revision' ? 'Configuration' : 'Service',
+          name: 'other',
+          uid: 'u',
+        },
+      ];
+    } else {
+      delete meta.ownerReferences;
+    }
+    return `owners: ${what}`;
+  },
+  containerFields(r, m) {
+    const c = container(r, m);
+    if (c === undefined) return undefined;
+    const [field, value] = r.pick<[string, unknown]>([
+      ['lifecycle', {}],
+      ['stdin', r.chance(0.5)],
+      ['tty', false],
+      ['restartPolicy', r.pick(['Always', ''])],
+      ['terminationMessagePolicy', r.pick(['File', 'FallbackToLogsOnError', 'Bogus'])],
+      ['resources', r.pick<Json>([{ limits: { cpu: '1' } }, { claims: [{ name: 'gpu' }] }, {}])],
+      ['workingDir', '/app'],
+      ['imagePullPolicy', 'Always'],
+      ['volumeDevices', []],
+      ['image', r.pick(['UPPER/case', 'dev.local/app:v1', 'dev.local/app@sha256:abc', ''])],
+    ]);
+    c[field] = value;
+    return `container ${field}: ${JSON.stringify(value)}`;
+  },
+  envFrom(r, m) {
+    const c = container(r, m);
+    if (c === undefined) return undefined;
+    const sources: Json[] = [];
+    for (let i = 1 + r.int(2); i > 0; i--) {
+      sources.push(
+        r.pick<Json>([
+          { configMapRef: { name: 'settings' } },
+          { secretRef: { name: 'creds' }, prefix: 'S_' },
+          { configMapRef: { name: 'settings' }, secretRef: { name: 'creds' } },
+          { prefix: 'P_' },
+        ]),
+      );
+    }
+    c.envFrom = sources;
+    return `envFrom ${JSON.stringify(sources)}`;
+  },
+  podFields(r, m) {
+    const spec = podSpec(m);
+    if (spec === undefined) return undefined;
+    const firstName = (list(spec, 'containers')[0]?.name as string | undefined) ?? 'user-container';
+    const [field, value] = r.pick<[string, unknown]>([
+      ['shareProcessNamespace', r.chance(0.5)],
+      ['runtimeClassName', r.pick(['', 'gvisor'])],
+      ['terminationGracePeriodSeconds', r.pick([0, 30])],
+      ['activeDeadlineSeconds', 0],
+      ['nodeSelector', r.pick([{}, { disk: 'ssd' }])],
+      ['tolerations', r.pick([[], [{ key: 'k', operator: 'Exists' }]])],
+      ['automountServiceAccountToken', r.chance(0.5)],
+      ['enableServiceLinks', r.chance(0.5)],
+      ['hostNetwork', r.chance(0.5)],
+      ['dnsPolicy', r.pick(['None', 'ClusterFirst'])],
+      ['priorityClassName', 'high'],
+      ['affinity', {}],
+      ['serviceAccountName', r.pick(['builder', 'Bad_SA'])],
+      ['imagePullSecrets', [{ name: 'regcred' }]],
+      ['restartPolicy', 'Always'],
+      [
+        'securityContext',
+        r.pick<Json>([
+          { runAsNonRoot: true },
+          { fsGroup: 1000 },
+          { seccompProfile: { type: 'RuntimeDefault' } },
+          { seccompProfile: { type: 'Localhost', localhostProfile: 'p.json' } },
+          { runAsUser: -1 },
+          { supplementalGroups: [1, -1] },
+          { sysctls: [] },
+        ]),
+      ],
+      [
+        'initContainers',
+        r.pick<Json[]>([
+          [{ name: 'init', image: 'dev.local/init' }],
+          [{ name: firstName, image: 'dev.local/init' }],
+          [
+            {
+              name: 'init',
+              image: 'dev.local/init',
+              readinessProbe: { tcpSocket: {} },
+              ports: [{ containerPort: 8012 }],
+            },
+          ],
+          [
+            { name: 'a', image: '' },
+            { name: 'a', image: 'dev.local/init', env: [{ name: 'PORT', value: '1' }] },
+          ],
+          [
+            {
+              name: 'init',
+              image: 'dev.local/init',
+              volumeMounts: [{ name: 'init-config', mountPath: '/init' }],
+              resources: { limits: { cpu: '1' } },
+            },
+          ],
+        ]),
+      ],
+    ]);
+    spec[field] = value;
+    // An init container's mount needs its volume (and is not made read-only by defaulting).
+    if (JSON.stringify(value).includes('"init-config"'))
+      list(spec, 'volumes').push({ name: 'init-config', configMap: { name: 'settings' } });
+    return `${field}: ${JSON.stringify(value)}`;
   },
 };
 
 /** `count` cases from `seed`: every sample in turn, each with one to three mutations. */
 export function manifestCases(seed: number, count: number): ManifestCase[] {
   const r = new Random(seed);
-  const base = samples();
+  const base = [...samples(), ...revisionsOf(samples())];
   const names = Object.keys(MUTATIONS);
   const out: ManifestCase[] = [];
   for (let index = 0; index < count; index++) {

@@ -5,7 +5,12 @@ import { deepEqual } from '../../object-diff.ts';
 import { ANNOTATIONS } from '../register.ts';
 import type { ValidationContext } from '../validation-context.ts';
 import type { Configuration } from './configuration-types.ts';
-import { canonicalTemplate, defaultRevisionSpec, defaultRevisionTemplate } from './revision-defaults.ts';
+import {
+  canonicalSpec,
+  canonicalTemplate,
+  defaultRevisionSpec,
+  defaultRevisionTemplate,
+} from './revision-defaults.ts';
 import type { Revision } from './revision-types.ts';
 import { defaultTraffic } from './route-defaults.ts';
 import type { Route } from './route-types.ts';
@@ -82,5 +87,5 @@ export function defaultRevision(
   options: DefaultingOptions = {},
 ): Revision {
   if (options.old !== undefined) return rev;
-  return { ...rev, spec: defaultRevisionSpec(rev.spec, ctx, rev.metadata) };
+  return { ...rev, spec: canonicalSpec(defaultRevisionSpec(rev.spec, ctx, rev.metadata)) };
 }

@@ -1,6 +1,6 @@
 // Defaulting of a Revision's spec (and of the templates that become Revisions), with Knative's
 // rules and config-defaults / config-features. Functions return a defaulted copy.
-import type { Container, Probe, Volume } from '../../core/v1.ts';
+import type { Container, Probe } from '../../core/v1.ts';
 import type { DefaultsConfig } from '../../config/defaults.ts';
 import { userContainerName } from '../../config/defaults.ts';
 import type { ObjectMeta } from '../../meta/v1.ts';
@@ -35,7 +35,7 @@ function withReadinessDefaults(probe: Probe): Probe {
 function defaultContainer(
   c: Container,
   serving: boolean,
-  volumes: ReadonlyMap<string, Volume>,
+  writableVolumes: ReadonlySet<string>,
   ctx: ValidationContext,
 ): Container {
   const out: Container = { ...c };
@@ -61,27 +61,37 @@ function defaultContainer(
   }
   if (out.readinessProbe !== undefined) out.readinessProbe = withReadinessDefaults(out.readinessProbe);
   if (out.volumeMounts !== undefined) {
-    out.volumeMounts = out.volumeMounts.map((m) => {
-      const v = volumes.get(m.name);
-      const writable = v?.emptyDir !== undefined || v?.persistentVolumeClaim !== undefined;
-      return writable || m.readOnly === true ? m : { ...m, readOnly: true };
-    });
+    out.volumeMounts = out.volumeMounts.map((m) =>
+      writableVolumes.has(m.name) || m.readOnly === true ? m : { ...m, readOnly: true },
+    );
   }
-  if (ctx.config.features.securePodDefaults !== 'Disabled') out.securityContext = secureDefaults(out, ctx);
   return out;
 }
 
-function secureDefaults(c: Container, ctx: ValidationContext): Container['securityContext'] {
+type PodSecurityContext = NonNullable<RevisionSpec['securityContext']>;
+
+/**
+ * Under secure-pod-defaults, what a container leaves unset of the restricted profile, unless the
+ * pod's securityContext already says it: every container, init containers included.
+ */
+function secureDefaults(
+  c: Container,
+  pod: PodSecurityContext | undefined,
+  ctx: ValidationContext,
+): Container {
+  if (ctx.config.features.securePodDefaults === 'Disabled') return c;
   const sc = { ...(c.securityContext ?? {}) };
   sc.allowPrivilegeEscalation ??= false;
-  if (sc.seccompProfile === undefined || sc.seccompProfile.type === '')
-    sc.seccompProfile = { type: 'RuntimeDefault' };
+  const podSeccomp = pod?.seccompProfile as { type?: string } | undefined;
+  if ((podSeccomp?.type ?? '') === '' && (sc.seccompProfile?.type ?? '') === '')
+    sc.seccompProfile = { ...sc.seccompProfile, type: 'RuntimeDefault' };
   if (sc.capabilities === undefined) {
     const lowPort = (c.ports ?? []).some((p) => p.containerPort < 1024);
     sc.capabilities = lowPort ? { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } : { drop: ['ALL'] };
   }
-  if (ctx.config.features.securePodDefaults === 'Enabled') sc.runAsNonRoot ??= true;
-  return sc;
+  if (ctx.config.features.securePodDefaults === 'Enabled' && pod?.runAsNonRoot == null)
+    sc.runAsNonRoot ??= true;
+  return { ...c, securityContext: sc };
 }
 
 /** Names empty containers `user-container` (or `user-container-N` when there are several). */
@@ -125,15 +135,30 @@ export function defaultRevisionSpec(
   const inits = spec.initContainers ?? [];
   const used = new Set([...containers, ...inits].map((c) => c.name ?? ''));
   const meta = parent ?? {};
-  const volumes = new Map((spec.volumes ?? []).map((v) => [v.name, v]));
+  // Mounts of anything but these become read-only. A name counts as writable if any volume of
+  // that name is, as in Knative (which keeps a set of names, not a volume per name).
+  const volumes = new Set(
+    (spec.volumes ?? [])
+      .filter(
+        (v) => v.emptyDir !== undefined || v.persistentVolumeClaim !== undefined || v.ephemeral !== undefined,
+      )
+      .map((v) => v.name),
+  );
   if (spec.containers !== undefined) {
     spec.containers = nameContainers(containers, used, userContainerName(ctx.config.defaults, meta)).map(
-      (c) => defaultContainer(c, containers.length === 1 || (c.ports?.length ?? 0) > 0, volumes, ctx),
+      (c) =>
+        secureDefaults(
+          defaultContainer(c, containers.length === 1 || (c.ports?.length ?? 0) > 0, volumes, ctx),
+          spec.securityContext,
+          ctx,
+        ),
     );
   }
+  // Init containers get a name and the secure defaults only: no resources, probes or read-only
+  // mounts, as in Knative.
   if (spec.initContainers !== undefined) {
     spec.initContainers = nameContainers(inits, used, userContainerName(ctx.config.defaults, meta, true)).map(
-      (c) => defaultContainer(c, false, volumes, ctx),
+      (c) => secureDefaults(c, spec.securityContext, ctx),
     );
   }
   return spec;
@@ -165,13 +190,16 @@ export function canonicalTemplate(template: RevisionTemplateSpec): RevisionTempl
     if (Object.keys(rest).length > 0) out.metadata = rest;
     else delete out.metadata;
   }
-  if (out.spec !== undefined) {
-    const spec = { ...out.spec };
-    if (spec.containers !== undefined) spec.containers = spec.containers.map(withProbePorts);
-    if (spec.initContainers !== undefined) spec.initContainers = spec.initContainers.map(withProbePorts);
-    out.spec = spec;
-  }
+  if (out.spec !== undefined) out.spec = canonicalSpec(out.spec);
   return out;
+}
+
+/** A Revision spec in the shape Knative's Go round trip leaves it: probes with their ports. */
+export function canonicalSpec(input: RevisionSpec): RevisionSpec {
+  const spec = { ...input };
+  if (spec.containers !== undefined) spec.containers = spec.containers.map(withProbePorts);
+  if (spec.initContainers !== undefined) spec.initContainers = spec.initContainers.map(withProbePorts);
+  return spec;
 }
 
 export function defaultRevisionTemplate(

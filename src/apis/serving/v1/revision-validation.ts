@@ -14,6 +14,7 @@ import { goList, isDNS1035Label, isDNS1035LabelPrefix } from '../../validation/n
 import { validatePodSpec } from '../k8s-validation.ts';
 import {
   validateLabelOwner,
+  validateNetworkingAnnotations,
   validateObjectName,
   validateProgressDeadlineAnnotation,
   validateQueueSidecarAnnotations,
@@ -30,11 +31,9 @@ export function validateRevisionSpec(spec: RevisionSpec, ctx: ValidationContext)
   if (timeout !== undefined && timeout !== 0 && (timeout < 0 || timeout > max)) {
     errors.push(outOfBounds(timeout, 0, max, 'timeoutSeconds'));
   }
-  // Knative only defaults these two; ebb also keeps them within the same bounds as timeoutSeconds.
-  for (const field of ['responseStartTimeoutSeconds', 'idleTimeoutSeconds'] as const) {
-    const v = spec[field];
-    if (v !== undefined && (v < 0 || v > max)) errors.push(outOfBounds(v, 0, max, field));
-  }
+  // responseStartTimeoutSeconds and idleTimeoutSeconds are only defaulted, never bounded, as in
+  // Knative's RevisionSpec.Validate: a value of 0 or less sets no timer, and one past
+  // timeoutSeconds never fires before it.
   const cc = spec.containerConcurrency;
   if (cc !== undefined) {
     const min = defaults.allowContainerConcurrencyZero ? 0 : 1;
@@ -78,6 +77,7 @@ export function validateRevisionTemplate(
   return [
     ...under('spec', validateRevisionSpec(template.spec ?? {}, ctx)),
     ...under('metadata.annotations', validateAutoscalingAnnotations(meta.annotations, ctx.config.autoscaler)),
+    ...under('metadata.annotations', validateNetworkingAnnotations(meta.annotations)),
     ...validateTemplateName(template.metadata, parent),
     ...under('metadata', validateQueueSidecarAnnotations(meta)),
     ...under('metadata', validateProgressDeadlineAnnotation(meta)),

@@ -19,7 +19,6 @@ import {
   validateObjectName,
   validateRolloutDurationAnnotation,
   validateUserInfoUpdate,
-  validateVisibilityLabel,
 } from '../metadata-validation.ts';
 import { LABELS } from '../register.ts';
 import type { Route, TrafficTarget } from './route-types.ts';
@@ -103,7 +102,6 @@ export function validateRoute(route: Route, old?: Route): FieldError[] {
   const errors: FieldError[] = [
     ...under('metadata', validateObjectName(meta)),
     ...under('metadata', rejectAutoscalingAnnotations(meta)),
-    ...under('metadata', validateVisibilityLabel(meta)),
     ...under('metadata', validateLabelOwner(meta, LABELS.service, 'Service')),
     ...under('metadata', validateRolloutDurationAnnotation(meta)),
     ...under('spec', validateTraffic(route.spec.traffic ?? [], { inService: false })),

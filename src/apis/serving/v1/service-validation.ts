@@ -6,7 +6,6 @@ import {
   validateObjectName,
   validateRolloutDurationAnnotation,
   validateUserInfoUpdate,
-  validateVisibilityLabel,
 } from '../metadata-validation.ts';
 import type { ValidationContext } from '../validation-context.ts';
 import { validateRevisionTemplate, validateTemplateNameChange } from './revision-validation.ts';
@@ -18,7 +17,6 @@ export function validateService(svc: Service, ctx: ValidationContext, old?: Serv
   const errors: FieldError[] = [
     ...under('metadata', validateObjectName(meta)),
     ...under('metadata', rejectAutoscalingAnnotations(meta)),
-    ...under('metadata', validateVisibilityLabel(meta)),
     ...under('metadata', validateRolloutDurationAnnotation(meta)),
     ...under('spec.template', validateRevisionTemplate(svc.spec.template, ctx, meta)),
     ...under('spec', validateTraffic(svc.spec.traffic ?? [], { inService: true })),
