@@ -187,7 +187,7 @@ describe('the ebb chart', () => {
     ]);
   });
 
-  it('lets the webhook write only its own certificate Secret and webhook configurations', () => {
+  it('lets the webhook write only its own certificate Secret and webhook configurations, and dry-run Pods', () => {
     const role = ofKind<V1Role>(rendered, 'Role').find((r) => r.metadata.name === 'ebb-webhook');
     const secretRules = (role?.rules ?? []).filter((r) => r.resources?.includes('secrets'));
     expect(secretRules.map((r) => [r.verbs, r.resourceNames])).toEqual([
@@ -201,8 +201,22 @@ describe('the ebb chart', () => {
       ...ofKind<V1MutatingWebhookConfiguration>(rendered, 'MutatingWebhookConfiguration'),
       ...ofKind<V1ValidatingWebhookConfiguration>(rendered, 'ValidatingWebhookConfiguration'),
     ].map((c) => c.metadata.name);
-    expect(clusterRole?.rules?.map((r) => [...(r.resourceNames ?? [])].sort())).toEqual([
-      [...configurations].sort(),
+    expect(
+      clusterRole?.rules?.map((r) => [
+        r.apiGroups,
+        r.resources,
+        r.verbs,
+        [...(r.resourceNames ?? [])].sort(),
+      ]),
+    ).toEqual([
+      [
+        ['admissionregistration.k8s.io'],
+        ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
+        ['get', 'update', 'patch'],
+        [...configurations].sort(),
+      ],
+      // Knative's dry-run validation of a Service's template; the webhook sends only dryRun=All.
+      [[''], ['pods'], ['create'], []],
     ]);
   });
 

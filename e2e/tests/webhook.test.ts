@@ -1,13 +1,17 @@
 // The API server calls a Service-referenced validating webhook that runs as a pod: aggregator
 // routing resolves the Service to the pod's endpoint, and the webhook's answer reaches the client.
+// Then ebb's own validating webhook, as installed by `npm run deploy`, answers a server-side dry run
+// as Knative's does (its e2e TestServiceDryRunValidationWithInvalidPodSpec).
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { AdmissionregistrationV1Api } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { core, createNamespace, deleteNamespace, eventually, kc } from './kube.ts';
+import type { Service } from '../../src/apis/serving/v1/service-types.ts';
+import { CustomResources, SERVING_SERVICES, apiMessage } from '../../src/controller/kube.ts';
+import { core, createNamespace, custom, deleteNamespace, eventually, kc } from './kube.ts';
 
 const run = promisify(execFile);
 const admission = kc.makeApiClient(AdmissionregistrationV1Api);
@@ -173,4 +177,76 @@ it('calls a Service-referenced validating webhook running in a pod', async () =>
   });
   const logs = await core.readNamespacedPodLog({ name: 'webhook', namespace: ns });
   expect(logs).toContain('webhook reviewed allowed: allowed');
+});
+
+/** A Service's patch with dryRun=All, as Knative's PatchServiceWithDryRun sends it. */
+async function patchWithDryRun(name: string, patch: unknown, type: PatchStrategy): Promise<Service> {
+  return (await custom.patchNamespacedCustomObject(
+    {
+      group: 'serving.knative.dev',
+      version: 'v1',
+      namespace: ns,
+      plural: 'services',
+      name,
+      body: patch,
+      dryRun: 'All',
+    },
+    setHeaderOptions('Content-Type', type),
+  )) as Service;
+}
+
+/** The API server's message when it refused `call`. */
+async function refusal(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (error) {
+    return apiMessage(error);
+  }
+  throw new Error('expected the API server to refuse');
+}
+
+it("answers a dry run of an invalid pod spec as Knative's webhook does, and lets a valid one through", async () => {
+  const services = new CustomResources(kc);
+  const name = 'dry-run';
+  await services.create<Service>(SERVING_SERVICES, {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name, namespace: ns },
+    spec: { template: { spec: { containers: [{ image: 'dev.local/helloworld' }] } } },
+  });
+  const stored = await services.get<Service>(SERVING_SERVICES, ns, name);
+
+  // Knative's own validation leaves container names alone; the API server's Pod validation does not.
+  const denial = await refusal(
+    patchWithDryRun(
+      name,
+      [{ op: 'add', path: '/spec/template/spec/containers/0/name', value: '&InvalidValue' }],
+      PatchStrategy.JsonPatch,
+    ),
+  );
+  // The whole message, as Knative's webhook words it around the API server's refusal.
+  expect(denial).toMatch(
+    /^admission webhook "validation\.webhook\.serving\.knative\.dev" denied the request: validation callback failed: dry run failed with Pod "dry-run-validation[a-z0-9]*" is invalid: spec\.containers\[0\]\.name: Invalid value: "&InvalidValue": .*: spec\.template$/s,
+  );
+
+  const accepted = await patchWithDryRun(
+    name,
+    {
+      spec: {
+        template: {
+          spec: { containers: [{ image: 'dev.local/helloworld', env: [{ name: 'GREETING', value: 'hi' }] }] },
+        },
+      },
+    },
+    PatchStrategy.MergePatch,
+  );
+  expect(accepted.spec.template.spec?.containers?.[0]?.env).toEqual([{ name: 'GREETING', value: 'hi' }]);
+
+  // Dry runs store nothing: neither the Service's change nor a Pod.
+  const after = await services.get<Service>(SERVING_SERVICES, ns, name);
+  expect(after.metadata.generation).toBe(stored.metadata.generation);
+  const pods = await core.listNamespacedPod({ namespace: ns });
+  expect(pods.items.map((p) => p.metadata?.name).filter((n) => n?.startsWith('dry-run-validation'))).toEqual(
+    [],
+  );
 });

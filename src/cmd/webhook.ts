@@ -10,6 +10,7 @@ import { loadKubeConfig } from '../controller/kubeconfig.ts';
 import { createOpsServer } from '../controller/ops-server.ts';
 import { makeLogger, type Logger } from '../controller/logger.ts';
 import { CertificateManager } from '../webhook/certificate-manager.ts';
+import { apiServerDryRun } from '../webhook/dry-run.ts';
 import { WebhookMetrics } from '../webhook/metrics.ts';
 import { WebhookServer } from '../webhook/server.ts';
 
@@ -190,7 +191,11 @@ async function serve(options: WebhookOptions, log: Logger): Promise<number> {
     if (typeof first === 'string') return await shutDown(first);
     server = new WebhookServer({
       certificate: first,
-      admission: { clusterConfig: () => configStore.current, systemNamespace: options.systemNamespace },
+      admission: {
+        clusterConfig: () => configStore.current,
+        systemNamespace: options.systemNamespace,
+        dryRunPod: apiServerDryRun(core),
+      },
       logger: log,
       ready,
       onReview: metrics.observe,

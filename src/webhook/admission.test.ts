@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
 import { checkObject } from '../apis/check.ts';
 import {
   clusterConfigFromData,
@@ -15,6 +16,7 @@ import {
   type AdmissionRequest,
   type AdmissionResponse,
 } from './admission.ts';
+import { makeDryRunPod, type DryRunPod } from './dry-run.ts';
 import type { JsonPatchOperation } from './json-patch.ts';
 
 const ctx: AdmissionContext = { clusterConfig: defaultClusterConfig, systemNamespace: 'ebb-system' };
@@ -303,8 +305,8 @@ describe('validation', () => {
       request(null, { operation: 'UPDATE', oldObject: service }),
       'validation failed: the new object may not be nil',
     ],
-  ])('rejects %s', (_name, req, message) => {
-    const response = validation(req, ctx);
+  ])('rejects %s', async (_name, req, message) => {
+    const response = await validation(req, ctx);
     expect(response).toMatchObject({
       uid: 'uid-1',
       allowed: false,
@@ -341,32 +343,140 @@ describe('validation', () => {
       request(longTimeout),
       clusterConfigFromData({ 'config-defaults': { 'max-revision-timeout-seconds': '900' } }).config,
     ],
-  ])('allows %s', (_name, req, config) => {
+  ])('allows %s', async (_name, req, config) => {
     // Warnings (the insecure-default ones, below) never stand in the way.
-    const response = validation(req, { ...ctx, clusterConfig: () => config });
+    const response = await validation(req, { ...ctx, clusterConfig: () => config });
     expect({ ...response, warnings: undefined }).toEqual({ uid: 'uid-1', allowed: true });
   });
 
-  it("warns about a container left at Kubernetes' insecure defaults, in Knative's words", () => {
-    expect(validation(request(service), ctx)).toEqual({
+  it("warns about a container left at Kubernetes' insecure defaults, in Knative's words", async () => {
+    expect(await validation(request(service), ctx)).toEqual({
       uid: 'uid-1',
       allowed: true,
       warnings: [INSECURE_WARNING],
     });
   });
 
-  it('does not warn about a container with all four settings chosen', () => {
+  it('does not warn about a container with all four settings chosen', async () => {
     const secured = {
       ...service,
       spec: { template: { spec: { containers: [{ ...container, securityContext: SECURE }] } } },
     };
-    expect(validation(request(secured), ctx)).toEqual({ uid: 'uid-1', allowed: true });
+    expect(await validation(request(secured), ctx)).toEqual({ uid: 'uid-1', allowed: true });
   });
 
-  it('passes the warnings on with a denial too', () => {
-    const response = validation(request(reservedEnv), ctx);
+  it('passes the warnings on with a denial too', async () => {
+    const response = await validation(request(reservedEnv), ctx);
     expect(response.allowed).toBe(false);
     expect(response.warnings).toEqual([INSECURE_WARNING]);
+  });
+});
+
+describe('validation of a dry run', () => {
+  /** A DryRunPod that records its calls and answers `refusal`. */
+  function fakeDryRun(refusal?: string): { calls: [string, V1Pod][]; ctx: AdmissionContext } {
+    const calls: [string, V1Pod][] = [];
+    const dryRunPod: DryRunPod = (namespace, pod) => {
+      calls.push([namespace, pod]);
+      return Promise.resolve(refusal);
+    };
+    return { calls, ctx: { ...ctx, dryRunPod } };
+  }
+  const dryRun = (object: unknown, overrides: Partial<AdmissionRequest> = {}): AdmissionRequest =>
+    request(object, { dryRun: true, ...overrides });
+  const invalidName = {
+    ...service,
+    spec: { template: { spec: { containers: [{ ...container, name: '&InvalidValue' }] } } },
+  };
+  const refusal =
+    'Pod "dry-run-validationx7k2p" is invalid: spec.containers[0].name: Invalid value: "&InvalidValue": ' +
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'";
+  const owned = {
+    ...configuration,
+    metadata: {
+      ...configuration.metadata,
+      labels: { 'serving.knative.dev/service': 'hello' },
+      ownerReferences: [
+        { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'hello', uid: 'u', controller: true },
+      ],
+    },
+  };
+
+  it("denies with the API server's refusal, in Knative's words, keeping the warnings", async () => {
+    const { calls, ctx: withDryRun } = fakeDryRun(refusal);
+    expect(await validation(dryRun(invalidName), withDryRun)).toEqual({
+      uid: 'uid-1',
+      allowed: false,
+      status: {
+        status: 'Failure',
+        code: 400,
+        reason: 'BadRequest',
+        message: `validation callback failed: dry run failed with ${refusal}: spec.template`,
+      },
+      warnings: [INSECURE_WARNING],
+    });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('dry-runs the pod ebb would run, in the namespace of the object', async () => {
+    const { calls, ctx: withDryRun } = fakeDryRun();
+    const elsewhere = { ...invalidName, metadata: { ...invalidName.metadata, namespace: 'team-a' } };
+    expect((await validation(dryRun(elsewhere, { namespace: 'team-a' }), withDryRun)).allowed).toBe(true);
+    expect(calls).toEqual([
+      ['team-a', makeDryRunPod(invalidName.spec.template.spec, 'team-a', ctx.clusterConfig())],
+    ]);
+    const [[, pod]] = calls as [[string, V1Pod]];
+    expect(pod.metadata).toEqual({ generateName: 'dry-run-validation', namespace: 'team-a' });
+    expect(pod.spec?.containers[0]?.name).toBe('&InvalidValue');
+  });
+
+  it.each<[string, string]>([
+    ['an unreachable API server', 'connect ECONNREFUSED 10.96.0.1:443'],
+    ['a 5xx', 'Internal error occurred: etcdserver: request timed out'],
+    ['a dry run that timed out', 'no answer from the API server within 8s'],
+  ])('denies when the dry run fails: %s', async (_name, message) => {
+    const response = await validation(dryRun(service), fakeDryRun(message).ctx);
+    expect(response.status?.message).toBe(
+      `validation callback failed: dry run failed with ${message}: spec.template`,
+    );
+  });
+
+  it('checks a Configuration no Service owns', async () => {
+    const { calls, ctx: withDryRun } = fakeDryRun(refusal);
+    expect((await validation(dryRun(configuration), withDryRun)).allowed).toBe(false);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('allows what another webhook on Pods cannot dry-run', async () => {
+    const message = 'admission webhook "policy.example.com" does not support dry run';
+    expect(await validation(dryRun(service), fakeDryRun(message).ctx)).toEqual({
+      uid: 'uid-1',
+      allowed: true,
+      warnings: [INSECURE_WARNING],
+    });
+  });
+
+  it.each<[string, AdmissionRequest]>([
+    ['a request that is no dry run', request(invalidName)],
+    ['a Configuration a Service owns', dryRun(owned)],
+    ['a Revision', dryRun(revision)],
+    ['a Route', dryRun(route)],
+    ['a delete', dryRun(null, { operation: 'DELETE', oldObject: service })],
+  ])('does not dry-run %s', async (_name, req) => {
+    const { calls, ctx: withDryRun } = fakeDryRun(refusal);
+    expect((await validation(req, withDryRun)).allowed).toBe(true);
+    expect(calls).toEqual([]);
+  });
+
+  it('reports what validation finds without a dry run', async () => {
+    const { calls, ctx: withDryRun } = fakeDryRun(refusal);
+    const bad = {
+      ...invalidName,
+      spec: { ...invalidName.spec, traffic: [{ latestRevision: true, percent: 90 }] },
+    };
+    const response = await validation(dryRun(bad), withDryRun);
+    expect(response.status?.message).toMatch(/^validation failed: Traffic targets sum to 90/);
+    expect(calls).toEqual([]);
   });
 });
 
@@ -446,8 +556,8 @@ describe('review', () => {
     request: req,
   });
 
-  it('wraps the answer in an AdmissionReview that echoes the uid', () => {
-    const outcome = review('validation', envelope(request(service, { uid: 'abc-123' })), ctx);
+  it('wraps the answer in an AdmissionReview that echoes the uid', async () => {
+    const outcome = await review('validation', envelope(request(service, { uid: 'abc-123' })), ctx);
     expect(outcome).toEqual({
       httpStatus: 200,
       body: {
@@ -463,8 +573,8 @@ describe('review', () => {
     });
   });
 
-  it('reports the denial for logs', () => {
-    const outcome = review(
+  it('reports the denial for logs', async () => {
+    const outcome = await review(
       'config-validation',
       envelope({
         uid: 'u',
@@ -491,8 +601,8 @@ describe('review', () => {
         throw new Error('config store broke');
       },
     ],
-  ])('answers an internal error for %s', (_name, clusterConfig) => {
-    const outcome = review('defaulting', envelope(request(service)), { ...ctx, clusterConfig });
+  ])('answers an internal error for %s', async (_name, clusterConfig) => {
+    const outcome = await review('defaulting', envelope(request(service)), { ...ctx, clusterConfig });
     expect(outcome.httpStatus).toBe(200);
     expect(outcome.body.response).toEqual({
       uid: 'uid-1',
@@ -535,8 +645,8 @@ describe('review', () => {
       'uid-1',
       'malformed AdmissionReview: request.kind: missing field(s)',
     ],
-  ])('answers 400 for %s', (_name, body, uid, message) => {
-    const outcome = review('defaulting', body, ctx);
+  ])('answers 400 for %s', async (_name, body, uid, message) => {
+    const outcome = await review('defaulting', body, ctx);
     expect(outcome).toMatchObject({ httpStatus: 400, allowed: false, message });
     expect(outcome.body).toEqual({
       apiVersion: 'admission.k8s.io/v1',

@@ -1,17 +1,25 @@
 // The admission decisions, pure: an admission.k8s.io/v1 AdmissionReview in, the AdmissionReview to
 // answer out. Defaulting and validation of the serving kinds run the same checkObject pipeline as
-// `ebb validate`; config validation parses Knative's ConfigMaps in the system namespace. The HTTP
-// server, TLS and logging live in server.ts.
+// `ebb validate`; config validation parses Knative's ConfigMaps in the system namespace. The one
+// call out, a dry-run Pod create for dry-run requests, is injected (dry-run.ts has the real one).
+// The HTTP server, TLS and logging live in server.ts.
 import { z } from 'zod';
 import { checkObject, type CheckOptions } from '../apis/check.ts';
 import { asKnativeConfigMap, parseConfigMap, type ClusterConfig } from '../apis/config/cluster-config.ts';
 import { decode } from '../apis/decode.ts';
-import { formatFieldError, formatKnative, normalizeErrors, type FieldError } from '../apis/field-error.ts';
-import { GROUP } from '../apis/serving/register.ts';
+import {
+  formatFieldError,
+  formatKnative,
+  generic,
+  normalizeErrors,
+  type FieldError,
+} from '../apis/field-error.ts';
+import { GROUP, LABELS } from '../apis/serving/register.ts';
 import { Configuration } from '../apis/serving/v1/configuration-types.ts';
 import { Revision } from '../apis/serving/v1/revision-types.ts';
 import { Route } from '../apis/serving/v1/route-types.ts';
 import { Service } from '../apis/serving/v1/service-types.ts';
+import { makeDryRunPod, type DryRunPod } from './dry-run.ts';
 import { createPatch } from './json-patch.ts';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
@@ -62,6 +70,8 @@ export interface AdmissionContext {
   clusterConfig: () => ClusterConfig;
   /** Where Knative's ConfigMaps live, e.g. ebb-system. */
   systemNamespace: string;
+  /** Asks the API server about a Pod without creating it; without it, dry runs are not checked. */
+  dryRunPod?: DryRunPod;
 }
 
 export type AdmissionHandlerName = 'defaulting' | 'validation' | 'config-validation';
@@ -149,23 +159,59 @@ export function defaulting(request: AdmissionRequest, ctx: AdmissionContext): Ad
 /**
  * Knative's validating webhook: reject a create or update with every problem, in Knative's
  * wording, and pass on Knative's warnings (e.g. security settings left at insecure defaults).
- * Deletes and status updates are always allowed.
+ * A dry run (`kubectl apply --dry-run=server`) that passes is then checked as Knative's validation
+ * callback checks it: see templateDryRun. Deletes and status updates are always allowed.
  */
-export function validation(request: AdmissionRequest, ctx: AdmissionContext): AdmissionResponse {
+export async function validation(
+  request: AdmissionRequest,
+  ctx: AdmissionContext,
+): Promise<AdmissionResponse> {
   const { uid, operation } = request;
   if (operation !== 'CREATE' && operation !== 'UPDATE') return allow(uid);
   if (!isServingKind(request) || (request.subResource ?? '') !== '') return allow(uid);
   const object = newObject(request);
   if (object === undefined) return deny(uid, 'validation failed: the new object may not be nil');
   const old = oldObject(request);
-  const result = checkObject(object, ctx.clusterConfig(), old === undefined ? {} : { old });
+  const config = ctx.clusterConfig();
+  const result = checkObject(object, config, old === undefined ? {} : { old });
   // As knative.dev/pkg does: one warning per distinct message, its paths joined.
   const warnings = result.warnings.map((w) => formatKnative([w]));
   const withWarnings = (response: AdmissionResponse): AdmissionResponse =>
     warnings.length === 0 ? response : { ...response, warnings };
-  if (result.errors.length === 0) return withWarnings(allow(uid));
-  const stage = result.defaulted === undefined ? 'decoding request failed' : 'validation failed';
-  return withWarnings(deny(uid, `${stage}: ${formatKnative(result.errors)}`));
+  if (result.errors.length > 0) {
+    const stage = result.defaulted === undefined ? 'decoding request failed' : 'validation failed';
+    return withWarnings(deny(uid, `${stage}: ${formatKnative(result.errors)}`));
+  }
+  const refused = await templateDryRun(request, result.defaulted, config, ctx.dryRunPod);
+  if (refused === undefined) return withWarnings(allow(uid));
+  return withWarnings(deny(uid, `validation callback failed: ${formatKnative([refused])}`));
+}
+
+/**
+ * Knative's validation callback (serving's webhook/validate_unstructured.go): on a dry-run
+ * request only, dry-run creates the Pod that the Service's or Configuration's template would run,
+ * in the object's namespace, so that `kubectl apply --dry-run=server` also hears what the API
+ * server would say about the pod spec. A Configuration a Service owns is skipped: the Service was
+ * checked. A refusal "does not support dry run" means another webhook on Pods cannot take part
+ * (it does not declare sideEffects None) and is ignored. Any other failure, a 5xx or an
+ * unreachable API server included, denies, as in Knative: the request was only a dry run.
+ */
+async function templateDryRun(
+  request: AdmissionRequest,
+  defaulted: unknown,
+  config: ClusterConfig,
+  run: DryRunPod | undefined,
+): Promise<FieldError | undefined> {
+  if (run === undefined || request.dryRun !== true) return undefined;
+  const kind = request.kind.kind;
+  if (kind !== 'Service' && kind !== 'Configuration') return undefined;
+  // checkObject decoded it with the kind's schema.
+  const { metadata, spec } = defaulted as Service | Configuration;
+  if (kind === 'Configuration' && (metadata.labels?.[LABELS.service] ?? '') !== '') return undefined;
+  const namespace = metadata.namespace || (request.namespace ?? '');
+  const refusal = await run(namespace, makeDryRunPod(spec.template.spec ?? {}, namespace, config));
+  if (refusal === undefined || refusal.includes('does not support dry run')) return undefined;
+  return generic(`dry run failed with ${refusal}`, 'spec.template');
 }
 
 const ConfigMapObject = z.looseObject({
@@ -199,7 +245,7 @@ export function configValidation(request: AdmissionRequest, ctx: AdmissionContex
 
 const HANDLERS: Record<
   AdmissionHandlerName,
-  (request: AdmissionRequest, ctx: AdmissionContext) => AdmissionResponse
+  (request: AdmissionRequest, ctx: AdmissionContext) => AdmissionResponse | Promise<AdmissionResponse>
 > = {
   defaulting,
   validation,
@@ -242,8 +288,12 @@ function uidOf(body: unknown): string {
   return typeof uid === 'string' ? uid : '';
 }
 
-/** Parses `body` as an AdmissionReview and answers it with the named handler. Never throws. */
-export function review(handler: AdmissionHandlerName, body: unknown, ctx: AdmissionContext): ReviewOutcome {
+/** Parses `body` as an AdmissionReview and answers it with the named handler. Never rejects. */
+export async function review(
+  handler: AdmissionHandlerName,
+  body: unknown,
+  ctx: AdmissionContext,
+): Promise<ReviewOutcome> {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     return malformedReview('malformed AdmissionReview: expected a JSON object');
   const { apiVersion, kind } = body as { apiVersion?: unknown; kind?: unknown };
@@ -262,7 +312,7 @@ export function review(handler: AdmissionHandlerName, body: unknown, ctx: Admiss
   const request = decoded.value;
   let response: AdmissionResponse;
   try {
-    response = HANDLERS[handler](request, ctx);
+    response = await HANDLERS[handler](request, ctx);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     response = deny(request.uid, `internal error: ${message}`, 500);

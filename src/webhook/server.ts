@@ -85,9 +85,9 @@ export function createWebhookApp(options: WebhookServerOptions): Express {
   const json = express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' });
 
   for (const [path, handler] of Object.entries(ROUTES)) {
-    app.post(path, requireJson, json, (req: Request, res: Response) => {
+    app.post(path, requireJson, json, async (req: Request, res: Response) => {
       const started = performance.now();
-      const outcome = review(handler, req.body, admission);
+      const outcome = await review(handler, req.body, admission);
       const seconds = (performance.now() - started) / 1000;
       send(res, outcome);
       const uid = outcome.body.response.uid;
