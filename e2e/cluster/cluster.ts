@@ -9,6 +9,7 @@ import { healthy } from './health.ts';
 import { hostNetworkHealthy, setupHostNetwork, teardownHostNetwork } from './network.ts';
 import { NODE_SERVICES, removeProxyTables, startNodeServices } from './node-services.ts';
 import { binary, STATE_DIR } from './paths.ts';
+import { CGROUP_PARENT, removeCgroup } from './agent/memory-cgroup.ts';
 import { listSandboxNamespaces, removeNetns } from './agent/sandbox.ts';
 import { ensurePki } from './pki.ts';
 import { portConflicts } from './ports.ts';
@@ -123,9 +124,11 @@ async function waitNodeReady(): Promise<void> {
   throw new Error(`node ${NODE_NAME} not schedulable after 90 s: ${last}`);
 }
 
-/** Anything a crashed run left behind: pod namespaces (and their processes), kube-proxy's table. */
+/** Anything a crashed run left behind: pod namespaces (and their processes), the agent's memory
+ * cgroups, kube-proxy's table. */
 async function removeLeftovers(): Promise<void> {
   for (const ns of await listSandboxNamespaces()) await removeNetns(ns);
+  await removeCgroup(CGROUP_PARENT);
   await removeProxyTables();
 }
 

@@ -87,3 +87,25 @@ describe('resolveImage', () => {
     ]);
   });
 });
+
+describe("Knative's test images", () => {
+  const built = (file: string) => file.endsWith('/images/helloworld');
+
+  it('run the built binary, which the container also finds where ko puts it', () => {
+    const resolved = resolveImage('knative.test/serving/helloworld:latest', built);
+    const binary = resolved?.command[0] ?? '';
+    expect(built(binary)).toBe(true);
+    expect(resolved?.files).toEqual([{ target: '/ko-app/helloworld', source: binary }]);
+  });
+
+  it.each([
+    [
+      'one never built, as a name the suites expect to fail to pull',
+      'knative.test/serving/invalidhelloworld',
+    ],
+    ['a name that would climb out of the images directory', 'knative.test/serving/../helloworld'],
+    ['another repository', 'knative.test/other/helloworld'],
+  ])('do not resolve %s', (_why, image) => {
+    expect(resolveImage(image, built)).toBeUndefined();
+  });
+});

@@ -85,8 +85,16 @@ export function imageName(image: string): string {
  */
 export const NODE_COMPILE_CACHE = join(CACHE_DIR, 'node-compile-cache');
 
+/** A file the image holds at a fixed path: the agent mounts it there in the container. */
+export interface ImageFile {
+  target: string;
+  source: string;
+}
+
 export interface ResolvedImage {
   command: string[];
+  /** Files of the image that commands may name by path. */
+  files?: ImageFile[];
   env?: Record<string, string>;
   /** Set when the image is known but not built yet: why, and what builds it. */
   notBuilt?: string;
@@ -117,7 +125,9 @@ export function resolveImage(
   // is such a name.
   const knative = name.startsWith(`${KNATIVE_IMAGE_REPO}/`) ? name.slice(KNATIVE_IMAGE_REPO.length + 1) : '';
   if (/^[a-z0-9][a-z0-9-]*$/.test(knative) && exists(knativeImage(knative))) {
-    return { command: [knativeImage(knative)] };
+    // ko, which builds Knative's images, puts the binary at /ko-app/<name> and runs it from there.
+    const binary = knativeImage(knative);
+    return { command: [binary], files: [{ target: `/ko-app/${knative}`, source: binary }] };
   }
   return undefined;
 }

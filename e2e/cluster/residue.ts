@@ -1,7 +1,8 @@
 // What the local cluster may leave on the host, for `cluster:down` to prove it leaves nothing:
-// network namespaces, links, routes, nftables tables, processes, mounts and state.
+// network namespaces, links, routes, nftables tables, processes, memory cgroups, mounts and state.
 import { existsSync } from 'node:fs';
 import { readFile, readdir, readlink } from 'node:fs/promises';
+import { CGROUP_PARENT } from './agent/memory-cgroup.ts';
 import { NETNS_PREFIX } from './agent/sandbox.ts';
 import { NFT_TABLE } from './network.ts';
 import { BIN_DIR, STATE_DIR } from './paths.ts';
@@ -35,6 +36,7 @@ export async function findResidue(): Promise<string[]> {
       found.push(`process ${pid}: ${cmdline.slice(0, 120)}`);
     }
   }
+  if (existsSync(CGROUP_PARENT)) found.push(`memory cgroup ${CGROUP_PARENT}`);
   const mounts = await readFile('/proc/self/mountinfo', 'utf8');
   found.push(
     ...mounts

@@ -1,8 +1,8 @@
 // ebb's node agent: a kubelet for the local cluster that runs each Pod's containers as processes
-// in their own network and mount namespaces. It registers the node, keeps its Lease fresh, runs
-// the pods bound to it, and serves container logs. On start it clears sandboxes a crashed agent
-// left behind, so a restart is always clean. A pod's failure is that pod's status (see
-// pod-worker.ts); nothing a pod spec holds stops the agent, and so the other pods.
+// in their own network and mount namespaces and memory cgroups. It registers the node, keeps its
+// Lease fresh, runs the pods bound to it, and serves container logs. On start it clears sandboxes
+// and cgroups a crashed agent left behind, so a restart is always clean. A pod's failure is that
+// pod's status (see pod-worker.ts); nothing a pod spec holds stops the agent, and so the other pods.
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -17,6 +17,7 @@ import { limitRequestTime } from '../../../src/controller/kubeconfig.ts';
 import { errorMessage } from '../shell.ts';
 import { NODE_NAME } from '../topology.ts';
 import { startLogServer } from './log-server.ts';
+import { MEMORY_HIERARCHY, MemoryCgroups } from './memory-cgroup.ts';
 import { NodeHeartbeat } from './node.ts';
 import { PodWorker } from './pod-worker.ts';
 import { AddressPool, listSandboxNamespaces, removeNetns } from './sandbox.ts';
@@ -51,6 +52,13 @@ const version = (await kc.makeApiClient(VersionApi).getCode()).gitVersion;
 for (const ns of await listSandboxNamespaces()) {
   log({ netns: ns }, 'removing sandbox left by a previous agent');
   await removeNetns(ns);
+}
+const cgroups = await MemoryCgroups.open(MEMORY_HIERARCHY, log);
+try {
+  const pods = await cgroups.removeAll();
+  if (pods.length > 0) log({ pods: pods.length }, 'removed cgroups left by a previous agent');
+} catch (error) {
+  log({ error: errorMessage(error) }, 'removing cgroups left by a previous agent failed');
 }
 const podsDir = join(stateDir, 'pods');
 await mkdir(podsDir, { recursive: true });
@@ -101,7 +109,7 @@ function syncPod(pod: V1Pod): void {
       .catch(() => undefined);
     return;
   }
-  const worker = new PodWorker(pod, { core, volumes, pool, podsDir, log });
+  const worker = new PodWorker(pod, { core, volumes, pool, cgroups, podsDir, log });
   workers.set(uid, worker);
   worker.start().catch((error: unknown) => {
     log({ pod: pod.metadata?.name, error: errorMessage(error) }, 'pod start failed; retrying');

@@ -1,9 +1,10 @@
 // One pod's life on the node, as the kubelet lives it: a network sandbox, volumes, each container
 // as a process in the pod's network namespace and its own mount namespace (cluster DNS in
-// /etc/resolv.conf, volumes where the spec mounts them), probes, restarts with back-off, status
-// written to the API server, and graceful deletion (preStop, SIGTERM, grace period, SIGKILL,
-// then the final delete). Whatever goes wrong with the pod stays the pod's: a container that
-// cannot start is waiting with the kubelet's reason and a message, and is tried again.
+// /etc/resolv.conf, volumes where the spec mounts them) and memory cgroup (its memory limit, and
+// OOMKilled when it goes over), probes, restarts with back-off, status written to the API server,
+// and graceful deletion (preStop, SIGTERM, grace period, SIGKILL, then the final delete). Whatever
+// goes wrong with the pod stays the pod's: a container that cannot start is waiting with the
+// kubelet's reason and a message, and is tried again.
 import {
   PatchStrategy,
   setHeaderOptions,
@@ -18,7 +19,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { imageID, resolveImage } from '../images.ts';
+import { imageID, resolveImage, type ImageFile } from '../images.ts';
 import { errorMessage } from '../shell.ts';
 import { BRIDGE_IP, CLUSTER_DOMAIN, DNS_SERVICE_IP } from '../topology.ts';
 import {
@@ -33,6 +34,7 @@ import {
   type EntryKind,
 } from './container-mounts.ts';
 import { containerEnv } from './env.ts';
+import { inCgroup, memoryLimit, type MemoryCgroups } from './memory-cgroup.ts';
 import { runProbe } from './probes.ts';
 import { createSandbox, deleteSandbox, type AddressPool } from './sandbox.ts';
 import type { PreparedVolumes, VolumeBuilder } from './volumes.ts';
@@ -41,6 +43,8 @@ export interface WorkerDeps {
   core: CoreV1Api;
   volumes: VolumeBuilder;
   pool: AddressPool;
+  /** Where containers' memory limits are enforced (MemoryCgroups.none: nowhere). */
+  cgroups: MemoryCgroups;
   podsDir: string;
   log: (fields: Record<string, unknown>, message: string) => void;
 }
@@ -295,38 +299,47 @@ export class PodWorker {
     const [env, volumes] = await failingAs('CreateContainerConfigError', () =>
       Promise.all([containerEnv(this.deps.core, this.pod, spec, this.ip), this.volumes()]),
     );
-    const script = await this.mountScript(spec, volumes.paths);
-    if (this.terminating) return;
+    const limit = await failingAs('CreateContainerConfigError', () => memoryLimit(spec));
+    const script = await this.mountScript(spec, volumes.paths, image.files ?? []);
+    const cgroup = await failingAs('CreateContainerError', () =>
+      this.deps.cgroups.create(this.uid, name, limit),
+    );
+    if (this.terminating) {
+      if (cgroup !== undefined) await this.deps.cgroups.discard(cgroup);
+      return;
+    }
     const command = [...(spec.command ?? image.command), ...(spec.args ?? [])];
+    const argv = [
+      'ip',
+      'netns',
+      'exec',
+      this.netns,
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      '/bin/sh',
+      '-c',
+      script,
+      'ebb-container',
+      ...command,
+    ];
+    const [file = '', ...args] = cgroup === undefined ? argv : inCgroup(cgroup.procs, argv);
     const child = await failingAs('RunContainerError', () => {
       const log = openSync(this.logPath(name), 'a');
       try {
-        return spawn(
-          'ip',
-          [
-            'netns',
-            'exec',
-            this.netns,
-            'unshare',
-            '--mount',
-            '--propagation',
-            'private',
-            '--',
-            '/bin/sh',
-            '-c',
-            script,
-            'ebb-container',
-            ...command,
-          ],
-          {
-            stdio: ['ignore', log, log],
-            env: { HOME: join(this.dir, 'home'), ...image.env, ...env, EBB_WORKDIR: spec.workingDir ?? '/' },
-            detached: true,
-          },
-        );
+        return spawn(file, args, {
+          stdio: ['ignore', log, log],
+          env: { HOME: join(this.dir, 'home'), ...image.env, ...env, EBB_WORKDIR: spec.workingDir ?? '/' },
+          detached: true,
+        });
       } finally {
         closeSync(log);
       }
+    }).catch(async (error: unknown) => {
+      if (cgroup !== undefined) await this.deps.cgroups.discard(cgroup);
+      throw error;
     });
     runner.proc = child;
     runner.stopping = false;
@@ -343,6 +356,7 @@ export class PodWorker {
       if (child.pid !== undefined || runner.proc !== child) return;
       runner.clearTimers();
       runner.proc = undefined;
+      if (cgroup !== undefined) void this.deps.cgroups.discard(cgroup);
       this.notStarted(runner, new ContainerError('RunContainerError', errorMessage(error)), onExit);
     });
     child.on('exit', (code, signal) => {
@@ -350,7 +364,12 @@ export class PodWorker {
       runner.proc = undefined;
       runner.ready = false;
       const exitCode = code ?? (signal === 'SIGKILL' ? 137 : 143);
-      void this.terminatedState(name, exitCode, signal, startedAt)
+      const oomKilled =
+        cgroup === undefined
+          ? Promise.resolve(false)
+          : this.deps.cgroups.release(cgroup, { code: exitCode, signal });
+      void oomKilled
+        .then((oom) => this.terminatedState(name, exitCode, signal, startedAt, oom))
         .then((state) => {
           this.exited(runner, state, onExit);
         })
@@ -392,6 +411,7 @@ export class PodWorker {
     exitCode: number,
     signal: NodeJS.Signals | null,
     startedAt: Date,
+    oomKilled: boolean,
   ): Promise<V1ContainerState> {
     if (exitCode === SETUP_FAILED_EXIT) {
       // The container's mounts failed before its command ran: the kubelet's StartError, which
@@ -412,7 +432,8 @@ export class PodWorker {
     return {
       terminated: {
         exitCode,
-        reason: exitCode === 0 ? 'Completed' : 'Error',
+        // As containerd: an OOM kill in the container's cgroup names the exit, whatever its code.
+        reason: oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
         ...(signal === null ? {} : { signal: signal === 'SIGKILL' ? 9 : 15 }),
         ...(message === undefined ? {} : { message }),
         startedAt,
@@ -431,8 +452,21 @@ export class PodWorker {
 
   /** Shell that sets up the container's mount namespace (see container-mounts.ts), then execs
    * its command. */
-  private async mountScript(spec: V1Container, volumePaths: Map<string, string>): Promise<string> {
+  private async mountScript(
+    spec: V1Container,
+    volumePaths: Map<string, string>,
+    imageFiles: readonly ImageFile[],
+  ): Promise<string> {
     const mounts: ContainerMount[] = [
+      // What the image itself holds at fixed paths (a ko-built image's /ko-app/<name>), for a
+      // command, an exec probe or a hook that names it.
+      ...imageFiles.map((f) => ({
+        what: `the image's ${f.target}`,
+        source: f.source,
+        sourceKind: 'file' as const,
+        target: f.target,
+        readOnly: true,
+      })),
       {
         what: "the pod's resolv.conf",
         source: join(this.dir, 'resolv.conf'),
@@ -663,6 +697,7 @@ export class PodWorker {
     );
     await step('status update', this.flushStatus());
     await step('sandbox removal', deleteSandbox(this.uid));
+    await step('cgroup removal', this.deps.cgroups.removePod(this.uid));
     if (this.ip !== '') this.deps.pool.release(this.ip);
     await step('pod directory removal', rm(this.dir, { recursive: true, force: true }));
     this.done = true;
