@@ -14,7 +14,6 @@ export const LEFT_OUT: Record<SuiteName, Readonly<Record<string, string>>> = {
     TestMustRunAsUser: 'securityContext.runAsUser: containers run as root (issue 17)',
     TestShouldRunAsUserContainerDefault: "the image's own USER: there is no image config (issue 17)",
     TestShouldHaveFiles: "the container's own /dev and root filesystem (issue 17)",
-    TestCmdArgs: 'a command naming a file inside the image (/ko-app/runtime): no image filesystem (issue 17)',
     // HTTP/2 cleartext to a port named h2c is the HTTP/2 and gRPC issue's (18).
     TestProtocols: 'h2c to the container (issue 18)',
   },
