@@ -2,8 +2,9 @@
 // node reports having run.
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
+import type { Condition } from '../../apis/meta/v1.ts';
 import type { Revision } from '../../apis/serving/v1/revision-types.ts';
-import { revisionStatus } from './revision-status.ts';
+import { revisionEvents, revisionStatus } from './revision-status.ts';
 
 const HEX = 'ab'.repeat(32);
 const OTHER = 'cd'.repeat(32);
@@ -98,5 +99,32 @@ describe('Revision status when a child cannot be created', () => {
         'Failed to create Deployment "hello-00001-deployment": Deployment.apps',
       ),
     });
+  });
+});
+
+describe('revisionEvents', () => {
+  const ready = (status: Condition['status'], reason?: string) => ({
+    conditions: [
+      { type: 'Ready', status, ...(reason === undefined ? {} : { reason, message: `${reason}!` }) },
+    ],
+  });
+  it.each<[string, ReturnType<typeof ready> | undefined, ReturnType<typeof ready>, string[]]>([
+    ['becoming ready', ready('Unknown'), ready('True'), ['Normal RevisionReady']],
+    ['ready on the first status', undefined, ready('True'), ['Normal RevisionReady']],
+    ['staying ready', ready('True'), ready('True'), []],
+    ['failing', ready('Unknown'), ready('False', 'ExitCode1'), ['Warning ExitCode1 ExitCode1!']],
+    [
+      'failing for another reason',
+      ready('False', 'ExitCode1'),
+      ready('False', 'NotOwned'),
+      ['Warning NotOwned NotOwned!'],
+    ],
+    ['failing for the same reason again', ready('False', 'ExitCode1'), ready('False', 'ExitCode1'), []],
+    ['progress', undefined, ready('Unknown'), []],
+  ])('%s', (_name, before, after, want) => {
+    const got = revisionEvents(before, after).map((e) =>
+      e.reason === 'RevisionReady' ? `${e.type} ${e.reason}` : `${e.type} ${e.reason} ${e.message}`,
+    );
+    expect(got).toEqual(want);
   });
 });

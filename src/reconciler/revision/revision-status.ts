@@ -13,6 +13,8 @@ import {
 } from '../../apis/serving/v1/revision-lifecycle.ts';
 import type { Container } from '../../apis/core/v1.ts';
 import type { ContainerStatus, Revision, RevisionStatus } from '../../apis/serving/v1/revision-types.ts';
+import { READY } from '../../apis/serving/v1/conditions.ts';
+import type { KindEvent } from '../shared/kind-reconciler.ts';
 import { revisionFailures } from './container-failure.ts';
 
 /** A child the Revision needs was refused by the API server (ebb's reason, as its events say). */
@@ -22,7 +24,8 @@ export interface RevisionObservation {
   deployment?: V1Deployment;
   podAutoscaler?: PodAutoscaler;
   pods: readonly V1Pod[];
-  /** A Deployment or PodAutoscaler of the wanted name exists but belongs to someone else. */
+  /** A child of the wanted name (Deployment, private Service, PodAutoscaler) exists but belongs
+   * to someone else. */
   notOwned?: { kind: string; name: string };
   /** The API server refused to create a child: its kind, name and the API server's message. */
   creationFailure?: { kind: string; name: string; message: string };
@@ -75,6 +78,26 @@ export function revisionStatus(rev: Revision, seen: RevisionObservation, now: Da
   Object.assign(status, propagateAutoscalerStatus(m, seen.podAutoscaler?.status));
   status.conditions = m.conditions();
   return status;
+}
+
+/**
+ * The events a new status tells: a Warning with the reason when the Revision fails (or fails for
+ * another reason), RevisionReady when it becomes ready.
+ */
+export function revisionEvents(before: RevisionStatus | undefined, after: RevisionStatus): KindEvent[] {
+  const was = before?.conditions?.find((c) => c.type === READY);
+  const now = after.conditions?.find((c) => c.type === READY);
+  if (now?.status === 'False' && (was?.status !== 'False' || was.reason !== now.reason))
+    return [{ type: 'Warning', reason: now.reason ?? 'Failed', message: now.message ?? '' }];
+  if (now?.status === 'True' && was?.status !== 'True')
+    return [
+      {
+        type: 'Normal',
+        reason: 'RevisionReady',
+        message: 'Revision becomes ready upon all resources being ready',
+      },
+    ];
+  return [];
 }
 
 const DIGEST = /sha256:[0-9a-f]{64}/;

@@ -1,30 +1,25 @@
-// Revision reconciler: keeps the Revision's Deployment `<rev>-deployment` and PodAutoscaler
-// `<rev>` as the builders say (replicas belong to the autoscaler once created), and writes the
-// Revision's status from them.
+// Revision reconciler: keeps the Revision's Deployment `<rev>-deployment`, private Service
+// `<rev>-private` and PodAutoscaler `<rev>` as the builders say (replicas belong to the autoscaler
+// once created), and writes the Revision's status from them.
 import { isDeepStrictEqual } from 'node:util';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { PodAutoscaler } from '../../apis/autoscaling/v1alpha1/podautoscaler-types.ts';
 import { defaultRevision } from '../../apis/serving/v1/defaults.ts';
-import type { Revision } from '../../apis/serving/v1/revision-types.ts';
-import {
-  PODAUTOSCALERS,
-  REVISIONS,
-  apiMessage,
-  errorCode,
-  isConflict,
-  isNamespaceTerminating,
-} from '../../controller/kube.ts';
+import type { Revision, RevisionStatus } from '../../apis/serving/v1/revision-types.ts';
+import { objectKey } from '../../controller/informer.ts';
+import { PODAUTOSCALERS, REVISIONS } from '../../controller/kube.ts';
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
 import { childNeedsUpdate, withOwnedFields } from '../shared/child.ts';
-import { isControlledBy } from '../shared/meta.ts';
+import { KindReconciler, type KindOutcome } from '../shared/kind-reconciler.ts';
 import { RecentlyCreated } from '../shared/recently-created.ts';
+import { ChildCreationFailed, reconcileChild } from '../shared/reconcile-child.ts';
+import { readyStatus } from '../status.ts';
 import { deploymentNeedsUpdate, mergeDeployment } from './resources/deployment-update.ts';
 import { makeDeployment } from './resources/deployment.ts';
 import { makePodAutoscaler } from './resources/pa.ts';
 import { makePrivateService } from './resources/private-service.ts';
-import { readyStatus } from '../status.ts';
-import { REASON_CREATION_FAILED, revisionStatus, type RevisionObservation } from './revision-status.ts';
+import { revisionEvents, revisionStatus, type RevisionObservation } from './revision-status.ts';
 
 /** How long after a refused create the Revision tries again. */
 const CREATION_RETRY_MS = 30_000;
@@ -36,164 +31,138 @@ export class RevisionReconciler {
     services: new RecentlyCreated<V1Service>(),
     podAutoscalers: new RecentlyCreated<PodAutoscaler>(),
   };
+  private readonly generic: KindReconciler<Revision, RevisionStatus>;
 
   constructor(ctx: ReconcilerContext) {
     this.ctx = ctx;
+    this.generic = new KindReconciler(ctx, {
+      kind: REVISIONS,
+      cache: ctx.world.revisions,
+      reconcileKind: (rev) => this.reconcileKind(rev),
+    });
   }
 
-  async reconcile(key: string): Promise<ReconcileResult | undefined> {
-    const cached = this.ctx.world.revisions.get(key);
-    if (cached === undefined || cached.metadata.deletionTimestamp != null) return undefined;
-    const rev = this.ctx.status.fresh(REVISIONS, cached);
+  reconcile(key: string): Promise<ReconcileResult | undefined> {
+    return this.generic.reconcile(key);
+  }
+
+  private async reconcileKind(rev: Revision): Promise<KindOutcome<RevisionStatus>> {
+    let seen: RevisionObservation;
+    let childrenCreated: boolean;
+    try {
+      ({ seen, childrenCreated } = await this.reconcileChildren(rev));
+    } catch (error) {
+      // The API server refused a child itself (an invalid pod spec, a policy, a quota): that is
+      // the Revision's failure to report, with the API server's words, and the cause may be
+      // outside the Revision, so it is tried again after a while. Anything else (a timeout, a
+      // 5xx) is retried by the work queue.
+      if (!(error instanceof ChildCreationFailed) || !error.refused) throw error;
+      const creationFailure = { kind: error.noun, name: error.childName, message: error.apiMessage };
+      return {
+        status: revisionStatus(rev, { pods: [], creationFailure }, this.ctx.now()),
+        requeueAfterMs: CREATION_RETRY_MS,
+      };
+    }
+    const status = revisionStatus(rev, seen, this.ctx.now());
+    return {
+      status,
+      progressOnly: readyStatus(status.conditions) === 'Unknown',
+      childrenCreated,
+      events: revisionEvents(rev.status, status),
+    };
+  }
+
+  /** The Deployment, then the private Service and the PodAutoscaler; a child someone else owns
+   * stops there. */
+  private async reconcileChildren(
+    rev: Revision,
+  ): Promise<{ seen: RevisionObservation; childrenCreated: boolean }> {
     const namespace = rev.metadata.namespace ?? '';
     const config = this.ctx.config();
-    const seen: RevisionObservation = { pods: this.ctx.world.podsByRevision.get(key) };
+    const { world } = this.ctx;
+    const seen: RevisionObservation = { pods: world.podsByRevision.get(objectKey(rev)) };
+    const now = this.ctx.now().getTime();
 
     // Defaults are idempotent; applying them keeps the Deployment valid where the webhook did not run.
     const desired = makeDeployment({ ...defaultRevision(rev, { config }), status: rev.status }, config);
     const depName = desired.metadata?.name ?? '';
     const depKey = `${namespace}/${depName}`;
-    const now = this.ctx.now().getTime();
-    let deployment = this.created.deployments.resolve(depKey, this.ctx.world.deployments.get(depKey), now);
-    let created = false;
-    if (deployment === undefined) {
-      try {
-        deployment = await this.create(
-          () => this.ctx.apps.createNamespacedDeployment({ namespace, body: desired }),
-          () => this.ctx.apps.readNamespacedDeployment({ namespace, name: depName }),
-        );
-      } catch (error) {
-        // The API server refused the Deployment itself (an invalid pod spec, a policy, a quota):
-        // that is the Revision's failure to report, not a hiccup to retry blindly. Anything else
-        // (a timeout, a 5xx) is retried by the work queue.
-        const code = errorCode(error) ?? 0;
-        if (code < 400 || code >= 500 || isNamespaceTerminating(error)) throw error;
-        return await this.reportCreationFailure(rev, 'Deployment', depName, apiMessage(error));
-      }
-      created = true;
-      this.created.deployments.remember(depKey, deployment, now);
-      this.ctx.log.info({ kind: 'Revision', namespace, name: rev.metadata.name }, 'created deployment');
-    } else if (!isControlledBy(deployment, rev)) {
-      seen.notOwned = { kind: 'Deployment', name: depName };
-    } else if (deploymentNeedsUpdate(deployment, desired)) {
-      deployment = await this.ctx.apps.replaceNamespacedDeployment({
-        namespace,
-        name: depName,
-        body: mergeDeployment(deployment, desired),
-      });
-    }
-    seen.deployment = seen.notOwned === undefined ? deployment : undefined;
-
-    if (seen.notOwned === undefined && (await this.reconcilePrivateService(rev))) created = true;
-
-    if (seen.notOwned === undefined) {
-      const wantPA = makePodAutoscaler(rev, config, deployment);
-      const paName = wantPA.metadata.name ?? '';
-      const paKey = `${namespace}/${paName}`;
-      let pa = this.created.podAutoscalers.resolve(paKey, this.ctx.world.podAutoscalers.get(paKey), now);
-      if (pa === undefined) {
-        created = true;
-        pa = await this.create(
-          () => this.ctx.custom.create(PODAUTOSCALERS, wantPA),
-          () => this.ctx.custom.get<PodAutoscaler>(PODAUTOSCALERS, namespace, paName),
-        );
-        this.created.podAutoscalers.remember(paKey, pa, now);
-      } else if (!isControlledBy(pa, rev)) {
-        seen.notOwned = { kind: 'PodAutoscaler', name: paName };
-      } else if (childNeedsUpdate(pa, wantPA)) {
-        pa = await this.ctx.custom.replace(PODAUTOSCALERS, withOwnedFields(pa, wantPA));
-      }
-      if (seen.notOwned === undefined) seen.podAutoscaler = pa;
-    }
-
-    // A new Revision's children, just created, report nothing yet; their ADDED events bring it back
-    // within the coalescing delay, and the status written then has something to say.
-    if (created && rev.status?.observedGeneration !== rev.metadata.generation) return undefined;
-    const before = rev.status?.conditions?.find((c) => c.type === 'Ready');
-    const status = revisionStatus(rev, seen, this.ctx.now());
-    const { written, retryAfterMs } = await this.ctx.status.write(REVISIONS, rev, status, {
-      progressOnly: readyStatus(status.conditions) === 'Unknown',
+    const dep = await reconcileChild(this.ctx, {
+      owner: rev,
+      noun: 'Deployment',
+      key: depKey,
+      existing: this.created.deployments.resolve(depKey, world.deployments.get(depKey), now),
+      recent: this.created.deployments,
+      desired,
+      create: (body) => this.ctx.apps.createNamespacedDeployment({ namespace, body }),
+      read: () => this.ctx.apps.readNamespacedDeployment({ namespace, name: depName }),
+      needsUpdate: deploymentNeedsUpdate,
+      merge: mergeDeployment,
+      update: (body) => this.ctx.apps.replaceNamespacedDeployment({ namespace, name: depName, body }),
     });
-    if (retryAfterMs !== undefined) return { requeueAfterMs: retryAfterMs };
-    if (written) {
-      const after = status.conditions?.find((c) => c.type === 'Ready');
-      if (after?.status === 'False' && (before?.status !== 'False' || before.reason !== after.reason))
-        this.ctx.events.event(rev, 'Warning', after.reason ?? 'Failed', after.message ?? '');
-      if (after?.status === 'True' && before?.status !== 'True')
-        this.ctx.events.event(
-          rev,
-          'Normal',
-          'RevisionReady',
-          'Revision becomes ready upon all resources being ready',
-        );
+    if (dep.outcome === 'not-owned') {
+      seen.notOwned = { kind: 'Deployment', name: depName };
+      return { seen, childrenCreated: false };
     }
-    return undefined;
-  }
+    seen.deployment = dep.child;
 
-  /**
-   * Ready=False with the API server's words, and a Warning event, when a child the Revision needs
-   * cannot be created. The cause may be outside the Revision (a quota, an admission policy), so
-   * it is tried again after a while.
-   */
-  private async reportCreationFailure(
-    rev: Revision,
-    kind: string,
-    name: string,
-    message: string,
-  ): Promise<ReconcileResult> {
-    const status = revisionStatus(
-      rev,
-      { pods: [], creationFailure: { kind, name, message } },
-      this.ctx.now(),
-    );
-    const before = rev.status?.conditions?.find((c) => c.type === 'Ready');
-    const { written } = await this.ctx.status.write(REVISIONS, rev, status);
-    const after = status.conditions?.find((c) => c.type === 'Ready');
-    if (written && (before?.status !== after?.status || before?.message !== after?.message))
-      this.ctx.events.event(rev, 'Warning', REASON_CREATION_FAILED, after?.message ?? message);
-    return { requeueAfterMs: CREATION_RETRY_MS };
-  }
-
-  /** Creates `<rev>-private` when missing (then true); puts back its selector and ports if someone
-   * changed them. */
-  private async reconcilePrivateService(rev: Revision): Promise<boolean> {
-    const namespace = rev.metadata.namespace ?? '';
-    const want = makePrivateService(rev);
-    const name = want.metadata?.name ?? '';
-    const key = `${namespace}/${name}`;
-    const now = this.ctx.now().getTime();
-    const have = this.created.services.resolve(key, this.ctx.world.privateServices.get(key), now);
-    if (have === undefined) {
-      const svc = await this.create(
-        () => this.ctx.core.createNamespacedService({ namespace, body: want }),
-        () => this.ctx.core.readNamespacedService({ namespace, name }),
-      );
-      this.created.services.remember(key, svc, now);
-      return true;
+    const wantSvc = makePrivateService(rev);
+    const svcName = wantSvc.metadata?.name ?? '';
+    const svcKey = `${namespace}/${svcName}`;
+    const svc = await reconcileChild(this.ctx, {
+      owner: rev,
+      noun: 'Service',
+      key: svcKey,
+      existing: this.created.services.resolve(svcKey, world.privateServices.get(svcKey), now),
+      recent: this.created.services,
+      desired: wantSvc,
+      create: (body) => this.ctx.core.createNamespacedService({ namespace, body }),
+      read: () => this.ctx.core.readNamespacedService({ namespace, name: svcName }),
+      needsUpdate: privateServiceChanged,
+      merge: mergePrivateService,
+      update: (body) => this.ctx.core.replaceNamespacedService({ namespace, name: svcName, body }),
+    });
+    if (svc.outcome === 'not-owned') {
+      seen.notOwned = { kind: 'Service', name: svcName };
+      return { seen, childrenCreated: dep.outcome === 'created' };
     }
-    if (!isControlledBy(have, rev)) return false;
-    const spec = have.spec ?? {};
-    const wantSpec = want.spec ?? {};
-    if (isDeepStrictEqual(spec.selector, wantSpec.selector) && isDeepStrictEqual(spec.ports, wantSpec.ports))
-      return false;
-    const body = structuredClone(have);
-    body.spec ??= {};
-    body.spec.selector = wantSpec.selector;
-    body.spec.ports = wantSpec.ports;
-    await this.ctx.core.replaceNamespacedService({ namespace, name, body });
-    return false;
-  }
 
-  /** Creates, or on AlreadyExists (a create lost in a crash, a stale cache) reads what is there. */
-  private async create<T extends V1Deployment | V1Service | PodAutoscaler>(
-    create: () => Promise<T>,
-    read: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await create();
-    } catch (error) {
-      if (!isConflict(error)) throw error;
-      return await read();
-    }
+    const wantPA = makePodAutoscaler(rev, config, dep.child);
+    const paName = wantPA.metadata.name ?? '';
+    const paKey = `${namespace}/${paName}`;
+    const pa = await reconcileChild(this.ctx, {
+      owner: rev,
+      noun: 'PodAutoscaler',
+      key: paKey,
+      existing: this.created.podAutoscalers.resolve(paKey, world.podAutoscalers.get(paKey), now),
+      recent: this.created.podAutoscalers,
+      desired: wantPA,
+      create: (body) => this.ctx.custom.create(PODAUTOSCALERS, body),
+      read: () => this.ctx.custom.get<PodAutoscaler>(PODAUTOSCALERS, namespace, paName),
+      needsUpdate: childNeedsUpdate,
+      merge: withOwnedFields,
+      update: (body) => this.ctx.custom.replace(PODAUTOSCALERS, body),
+    });
+    if (pa.outcome === 'not-owned') seen.notOwned = { kind: 'PodAutoscaler', name: paName };
+    else seen.podAutoscaler = pa.child;
+    const childrenCreated = [dep, svc, pa].some((c) => c.outcome === 'created');
+    return { seen, childrenCreated };
   }
+}
+
+/** The private Service's selector and ports are the Revision's; the rest (clusterIP etc.) is the
+ * API server's. */
+function privateServiceChanged(have: V1Service, want: V1Service): boolean {
+  return (
+    !isDeepStrictEqual(have.spec?.selector, want.spec?.selector) ||
+    !isDeepStrictEqual(have.spec?.ports, want.spec?.ports)
+  );
+}
+
+function mergePrivateService(have: V1Service, want: V1Service): V1Service {
+  const body = structuredClone(have);
+  body.spec ??= {};
+  body.spec.selector = want.spec?.selector;
+  body.spec.ports = want.spec?.ports;
+  return body;
 }

@@ -14,14 +14,17 @@ import {
   ROLLOUT_IN_PROGRESS_MESSAGE,
   ROUTE_CONDITIONS,
   TLS_NOT_ENABLED_MESSAGE,
+  markServiceNotOwned,
 } from '../../apis/serving/v1/route-lifecycle.ts';
 import type { Route, RouteStatus } from '../../apis/serving/v1/route-types.ts';
 import { objectKey } from '../../controller/informer.ts';
-import { CONFIGURATIONS, REVISIONS, ROUTES, isConflict, isNotFound } from '../../controller/kube.ts';
+import { CONFIGURATIONS, REVISIONS, ROUTES, isNotFound } from '../../controller/kube.ts';
 import type { ReconcileResult } from '../../controller/workqueue.ts';
 import type { ReconcilerContext } from '../context.ts';
+import { KindReconciler, type KindOutcome } from '../shared/kind-reconciler.ts';
 import { isControlledBy } from '../shared/meta.ts';
 import { RecentlyCreated } from '../shared/recently-created.ts';
+import { reconcileChild } from '../shared/reconcile-child.ts';
 import { asStored, readyStatus } from '../status.ts';
 import { routeURLs } from './resources/domains.ts';
 import {
@@ -58,14 +61,40 @@ export function rolloutDuration(route: Route, fallbackSeconds: number): number {
   return ms === undefined || ms < 0 ? fallbackSeconds : Math.floor(ms / 1000);
 }
 
+/**
+ * Knative's labeler finalizer on Routes: a Route being deleted first takes itself off the Revisions
+ * and Configurations it routed to, so they turn reserve (scaled down, collectable) without it.
+ */
+export const ROUTE_FINALIZER = 'routes.serving.knative.dev';
+
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export class RouteReconciler {
   private readonly ctx: ReconcilerContext;
   private readonly created = new RecentlyCreated<V1Service>();
+  private readonly generic: KindReconciler<Route, RouteStatus>;
 
   constructor(ctx: ReconcilerContext) {
     this.ctx = ctx;
+    this.generic = new KindReconciler(ctx, {
+      kind: ROUTES,
+      cache: ctx.world.routes,
+      reconcileKind: (route) => this.reconcileKind(route),
+      finalizer: {
+        name: ROUTE_FINALIZER,
+        finalizeKind: (route) =>
+          this.updateRoutingState(
+            route,
+            { revisions: new Set(), configurations: new Set() },
+            true,
+            this.ctx.now(),
+          ),
+      },
+    });
+  }
+
+  reconcile(key: string): Promise<ReconcileResult | undefined> {
+    return this.generic.reconcile(key);
   }
 
   private lookup(namespace: string): TrafficLookup {
@@ -98,10 +127,7 @@ export class RouteReconciler {
     };
   }
 
-  async reconcile(key: string): Promise<ReconcileResult | undefined> {
-    const cached = this.ctx.world.routes.get(key);
-    if (cached === undefined || cached.metadata.deletionTimestamp != null) return undefined;
-    const route = this.ctx.status.fresh(ROUTES, cached);
+  private async reconcileKind(route: Route): Promise<KindOutcome<RouteStatus>> {
     const namespace = route.metadata.namespace ?? '';
     const now = this.ctx.now();
     const config = this.ctx.config();
@@ -116,7 +142,8 @@ export class RouteReconciler {
       clusterDomain: this.ctx.clusterDomain,
     });
     const status: RouteStatus = { url: urls.url, address: { url: urls.address } };
-    let result: ReconcileResult | undefined;
+    let requeueAfterMs: number | undefined;
+    let error: Error | undefined;
 
     const resolved = resolveTraffic(route, lookup);
     if (!resolved.ok) {
@@ -137,11 +164,17 @@ export class RouteReconciler {
       const effective = step.inProgress ? trafficFromRollout(resolved, step.rollout) : resolved;
       status.traffic = statusTraffic(effective, (tag) => urls.tagURL(tag));
       if (duration > 0) status.annotations = { [ROLLOUT_ANNOTATION]: serializeRollout(step.rollout) };
-      if (step.nextStepAt !== undefined)
-        result = { requeueAfterMs: Math.max(0, step.nextStepAt - now.getTime()) };
+      if (step.nextStepAt !== undefined) requeueAfterMs = Math.max(0, step.nextStepAt - now.getTime());
 
-      await this.ensurePlaceholders(route, [...resolved.byTag.keys()]);
-      if (step.inProgress)
+      const notOwned = await this.reconcilePlaceholders(route, [...resolved.byTag.keys()]);
+      if (notOwned !== undefined) {
+        // As Knative: the status says so, and the Route is tried again with back-off (the other
+        // Service may carry no route label, so no event of it would bring the Route back).
+        markServiceNotOwned(m, notOwned);
+        error = new Error(
+          `route: ${JSON.stringify(route.metadata.name ?? '')} does not own Service: ${JSON.stringify(notOwned)}`,
+        );
+      } else if (step.inProgress)
         m.markUnknown(INGRESS_READY, REASON_ROLLOUT_IN_PROGRESS, ROLLOUT_IN_PROGRESS_MESSAGE);
       else m.markTrue(INGRESS_READY);
 
@@ -156,13 +189,14 @@ export class RouteReconciler {
       readyStatus(status.conditions) === 'Unknown' &&
       deepEqual(asStored(status.traffic), route.status?.traffic) &&
       deepEqual(asStored(status.annotations), route.status?.annotations);
-    const { retryAfterMs } = await this.ctx.status.write(ROUTES, route, status, { progressOnly });
-    if (retryAfterMs !== undefined)
-      result = { requeueAfterMs: Math.min(retryAfterMs, result?.requeueAfterMs ?? Infinity) };
-    return result;
+    return { status, progressOnly, requeueAfterMs, error };
   }
 
-  private async ensurePlaceholders(route: Route, tags: string[]): Promise<void> {
+  /**
+   * Creates or updates a placeholder Service per tag and deletes those of tags gone from the spec.
+   * Returns the name of the first one someone else owns, if any.
+   */
+  private async reconcilePlaceholders(route: Route, tags: string[]): Promise<string | undefined> {
     const namespace = route.metadata.namespace ?? '';
     const desired = makePlaceholderServices(route, tags, {
       network: this.ctx.config().network,
@@ -172,27 +206,24 @@ export class RouteReconciler {
     });
     const wanted = new Set(desired.map((s) => s.metadata?.name));
     const now = this.ctx.now().getTime();
+    let notOwned: string | undefined;
     for (const svc of desired) {
       const name = svc.metadata?.name ?? '';
       const key = `${namespace}/${name}`;
-      const existing = this.created.resolve(key, this.ctx.world.k8sServices.get(key), now);
-      if (existing === undefined) {
-        try {
-          this.created.remember(
-            key,
-            await this.ctx.core.createNamespacedService({ namespace, body: svc }),
-            now,
-          );
-        } catch (error) {
-          if (!isConflict(error)) throw error;
-        }
-      } else if (isControlledBy(existing, route) && placeholderChanged(existing, svc)) {
-        await this.ctx.core.replaceNamespacedService({
-          namespace,
-          name,
-          body: updatedPlaceholder(existing, svc),
-        });
-      }
+      const result = await reconcileChild(this.ctx, {
+        owner: route,
+        noun: 'placeholder service',
+        key,
+        existing: this.created.resolve(key, this.ctx.world.k8sServices.get(key), now),
+        recent: this.created,
+        desired: svc,
+        create: (body) => this.ctx.core.createNamespacedService({ namespace, body }),
+        read: () => this.ctx.core.readNamespacedService({ namespace, name }),
+        needsUpdate: placeholderChanged,
+        merge: updatedPlaceholder,
+        update: (body) => this.ctx.core.replaceNamespacedService({ namespace, name, body }),
+      });
+      if (result.outcome === 'not-owned') notOwned ??= name;
     }
     // Tags removed from the spec leave Services behind: delete the ones this Route owns.
     for (const existing of this.ctx.world.k8sServicesByRoute.get(objectKey(route))) {
@@ -203,6 +234,7 @@ export class RouteReconciler {
         if (!isNotFound(error)) throw error;
       }
     }
+    return notOwned;
   }
 
   private async updateRoutingState(
