@@ -4,6 +4,7 @@
 // MarkServiceNotOwned does, and the Route is retried.
 import { describe, expect, it } from '@jest/globals';
 import type { V1ObjectMeta, V1Service } from '@kubernetes/client-node';
+import { clusterConfigFromData } from '../../apis/config/cluster-config.ts';
 import { ANNOTATIONS, LABELS } from '../../apis/serving/register.ts';
 import type { Configuration } from '../../apis/serving/v1/configuration-types.ts';
 import type { Revision } from '../../apis/serving/v1/revision-types.ts';
@@ -232,5 +233,61 @@ describe('Route finalizer', () => {
         body: { metadata: { finalizers: [], resourceVersion: '5' } },
       },
     ]);
+  });
+});
+
+describe('Route visibility per tag', () => {
+  const tagged = route();
+  tagged.spec.traffic = [
+    { configurationName: 'hello', latestRevision: true, percent: 100 },
+    { revisionName: 'hello-00001', percent: 0, tag: 'canary' },
+  ];
+  const placeholder = (name: string, labels: Record<string, string>): V1Service => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace: 'ns',
+      uid: `${name}-uid`,
+      labels: { [LABELS.route]: 'hello', ...labels },
+      ownerReferences: [
+        {
+          apiVersion: 'serving.knative.dev/v1',
+          kind: 'Route',
+          name: 'hello',
+          uid: 'route-uid',
+          controller: true,
+        },
+      ],
+    },
+    spec: {
+      type: 'ExternalName',
+      externalName: 'x',
+      ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 80 }],
+    },
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    [
+      'a tag whose placeholder is labelled cluster-local answers inside the cluster only',
+      { [LABELS.visibility]: 'cluster-local' },
+      'http://canary-hello.ns.svc.cluster.local',
+    ],
+    ['a tag without the label stays public', {}, 'http://canary-hello.ns.example.com'],
+  ])('%s', async (_name, labels, url) => {
+    const { config } = clusterConfigFromData({ 'config-domain': { 'example.com': '' } });
+    const cluster = new FakeCluster(
+      {
+        configurations: [configuration],
+        revisions: [revision],
+        routes: [tagged],
+        k8sServices: [placeholder('hello', {}), placeholder('canary-hello', labels)],
+      },
+      config,
+    );
+    await new RouteReconciler(cluster.ctx).reconcile('ns/hello');
+    const statuses = cluster.writes.filter((w) => w.verb === 'status').map((w) => w.body as RouteStatus);
+    expect(statuses.at(-1)?.url).toBe('http://hello.ns.example.com');
+    expect(statuses.at(-1)?.traffic?.find((t) => t.tag === 'canary')?.url).toBe(url);
   });
 });

@@ -4,7 +4,7 @@
 import { setHeaderOptions, PatchStrategy, type V1Service } from '@kubernetes/client-node';
 import { deepEqual } from '../../apis/object-diff.ts';
 import { parseGoDuration } from '../../apis/config/go-duration.ts';
-import { ANNOTATIONS, LABELS } from '../../apis/serving/register.ts';
+import { ANNOTATIONS, LABELS, VISIBILITY_CLUSTER_LOCAL } from '../../apis/serving/register.ts';
 import {
   ALL_TRAFFIC_ASSIGNED,
   CERTIFICATE_PROVISIONED,
@@ -26,7 +26,7 @@ import { isControlledBy } from '../shared/meta.ts';
 import { RecentlyCreated } from '../shared/recently-created.ts';
 import { reconcileChild } from '../shared/reconcile-child.ts';
 import { asStored, readyStatus } from '../status.ts';
-import { routeURLs } from './resources/domains.ts';
+import { routeURLs, targetHostname } from './resources/domains.ts';
 import {
   configurationRoutingPatches,
   revisionRoutingPatches,
@@ -136,11 +136,11 @@ export class RouteReconciler {
     m.initialize();
     m.markTrue(CERTIFICATE_PROVISIONED, REASON_TLS_NOT_ENABLED, TLS_NOT_ENABLED_MESSAGE);
 
-    const urls = routeURLs(route, {
-      network: config.network,
-      domain: config.domain,
-      clusterDomain: this.ctx.clusterDomain,
-    });
+    const urls = routeURLs(
+      route,
+      { network: config.network, domain: config.domain, clusterDomain: this.ctx.clusterDomain },
+      this.clusterLocalTags(route),
+    );
     const status: RouteStatus = { url: urls.url, address: { url: urls.address } };
     let requeueAfterMs: number | undefined;
     let error: Error | undefined;
@@ -190,6 +190,31 @@ export class RouteReconciler {
       deepEqual(asStored(status.traffic), route.status?.traffic) &&
       deepEqual(asStored(status.annotations), route.status?.annotations);
     return { status, progressOnly, requeueAfterMs, error };
+  }
+
+  /**
+   * The tags made private on their own: as in Knative, a user labels a tag's placeholder Service
+   * `networking.knative.dev/visibility: cluster-local`, and that tag then answers only inside the
+   * cluster, whatever the Route's own visibility. (Placeholders keep labels they did not get from
+   * the Route; see updatedPlaceholder.)
+   */
+  private clusterLocalTags(route: Route): Set<string> {
+    const namespace = route.metadata.namespace ?? '';
+    const name = route.metadata.name ?? '';
+    const network = this.ctx.config().network;
+    const local = new Set<string>();
+    for (const t of route.spec.traffic ?? []) {
+      const tag = t.tag ?? '';
+      if (tag === '') continue;
+      const svc = this.ctx.world.k8sServices.get(`${namespace}/${targetHostname(network, name, tag)}`);
+      if (
+        svc !== undefined &&
+        isControlledBy(svc, route) &&
+        svc.metadata?.labels?.[LABELS.visibility] === VISIBILITY_CLUSTER_LOCAL
+      )
+        local.add(tag);
+    }
+    return local;
   }
 
   /**
