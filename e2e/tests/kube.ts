@@ -7,6 +7,9 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
   type V1ConfigMap,
+  type V1Container,
+  type V1Pod,
+  type V1PodSpec,
 } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -189,3 +192,27 @@ export function configMapInformer(
     ...(resyncMs === undefined ? {} : { resyncMs }),
   });
 }
+
+/** A bare Pod `name` in `namespace`: container `main` running dev.local/helloworld, with
+ * `container`'s and `spec`'s fields laid over it, and a one-second grace period. */
+export async function createTestPod(
+  namespace: string,
+  name: string,
+  container: Partial<V1Container> = {},
+  spec: Partial<V1PodSpec> = {},
+): Promise<void> {
+  await core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        containers: [{ name: 'main', image: 'dev.local/helloworld', ...container }],
+        terminationGracePeriodSeconds: 1,
+        ...spec,
+      },
+    },
+  });
+}
+
+export const isPodReady = (pod: V1Pod): boolean =>
+  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;

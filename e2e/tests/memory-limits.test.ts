@@ -11,7 +11,16 @@ import { join } from 'node:path';
 import { CGROUP_PARENT } from '../cluster/agent/memory-cgroup.ts';
 import { Daemons } from '../cluster/daemons.ts';
 import { STATE_DIR } from '../cluster/paths.ts';
-import { core, createNamespace, deleteNamespace, eventually, kubectl, nodesSchedulable } from './kube.ts';
+import {
+  core,
+  createNamespace,
+  createTestPod,
+  deleteNamespace,
+  eventually,
+  isPodReady,
+  kubectl,
+  nodesSchedulable,
+} from './kube.ts';
 
 let ns = '';
 /** The local cluster's node agent; undefined on another cluster. */
@@ -29,24 +38,9 @@ const ALLOCATE_8_MIB =
  * of the test apps has node on its PATH. */
 const node = () => (agentPid === undefined ? 'node' : process.execPath);
 
-async function createPod(name: string, container: Partial<V1Container>, spec: Partial<V1PodSpec> = {}) {
-  await core.createNamespacedPod({
-    namespace: ns,
-    body: {
-      metadata: { name },
-      spec: {
-        containers: [{ name: 'main', image: 'dev.local/helloworld', ...container }],
-        terminationGracePeriodSeconds: 1,
-        ...spec,
-      },
-    },
-  });
-}
-
+const createPod = (name: string, container: Partial<V1Container>, spec: Partial<V1PodSpec> = {}) =>
+  createTestPod(ns, name, container, spec);
 const readPod = (name: string): Promise<V1Pod> => core.readNamespacedPod({ name, namespace: ns });
-
-const isReady = (pod: V1Pod): boolean =>
-  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 const limited = (command: string): Partial<V1Container> => ({
   command: [node(), '-e', command],
@@ -65,7 +59,7 @@ beforeAll(async () => {
   });
   steady = await eventually('pod steady Ready', async () => {
     const pod = await readPod('steady');
-    return isReady(pod) ? pod.status?.containerStatuses?.[0] : undefined;
+    return isPodReady(pod) ? pod.status?.containerStatuses?.[0] : undefined;
   });
 });
 
@@ -136,7 +130,7 @@ describe('memory limits', () => {
   it('keeps the node Ready and its other pods running throughout', async () => {
     await nodesSchedulable();
     const pod = await readPod('steady');
-    expect(isReady(pod)).toBe(true);
+    expect(isPodReady(pod)).toBe(true);
     const status = pod.status?.containerStatuses?.[0];
     expect(status?.restartCount).toBe(steady?.restartCount);
     expect(status?.containerID).toBe(steady?.containerID);

@@ -8,7 +8,16 @@ import type { V1Container, V1ContainerStatus, V1Pod, V1PodSpec } from '@kubernet
 import { existsSync } from 'node:fs';
 import { Daemons } from '../cluster/daemons.ts';
 import { STATE_DIR } from '../cluster/paths.ts';
-import { core, createNamespace, deleteNamespace, eventually, kubectl, nodesSchedulable } from './kube.ts';
+import {
+  core,
+  createNamespace,
+  createTestPod,
+  deleteNamespace,
+  eventually,
+  isPodReady,
+  kubectl,
+  nodesSchedulable,
+} from './kube.ts';
 
 let ns = '';
 /** The local cluster's node agent; undefined on another cluster. */
@@ -17,29 +26,14 @@ let steady: V1ContainerStatus | undefined;
 
 const HOST_PATHS = ['/hello', '/hello-secret', '/hello-projected', '/hello-token', '/scratch-e2e'];
 
-async function createPod(name: string, container: Partial<V1Container>, spec: Partial<V1PodSpec> = {}) {
-  await core.createNamespacedPod({
-    namespace: ns,
-    body: {
-      metadata: { name },
-      spec: {
-        containers: [{ name: 'main', image: 'dev.local/helloworld', ...container }],
-        terminationGracePeriodSeconds: 1,
-        ...spec,
-      },
-    },
-  });
-}
-
+const createPod = (name: string, container: Partial<V1Container>, spec: Partial<V1PodSpec> = {}) =>
+  createTestPod(ns, name, container, spec);
 const readPod = (name: string): Promise<V1Pod> => core.readNamespacedPod({ name, namespace: ns });
-
-const isReady = (pod: V1Pod): boolean =>
-  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 async function readyPod(name: string): Promise<V1Pod> {
   return eventually(`pod ${name} Ready`, async () => {
     const pod = await readPod(name);
-    return isReady(pod) ? pod : undefined;
+    return isPodReady(pod) ? pod : undefined;
   });
 }
 
@@ -179,14 +173,14 @@ describe('pod volumes', () => {
         'StartError',
       ]).toContain(reason);
       expect(message).toMatch(/configmap|inner/);
-      expect(isReady(pod)).toBe(false);
+      expect(isPodReady(pod)).toBe(false);
     }
   });
 
   it('keeps the node Ready and its other pods running throughout', async () => {
     await nodesSchedulable();
     const pod = await readPod('steady');
-    expect(isReady(pod)).toBe(true);
+    expect(isPodReady(pod)).toBe(true);
     const status = pod.status?.containerStatuses?.[0];
     expect(status?.restartCount).toBe(steady?.restartCount);
     expect(status?.containerID).toBe(steady?.containerID);
