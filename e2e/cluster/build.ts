@@ -16,7 +16,8 @@ function log(message: string): void {
   process.stderr.write(`[build] ${message}\n`);
 }
 
-async function go(cwd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+/** Runs the installed Go as every build here does: module mode, local toolchain, static binaries. */
+export async function go(cwd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   const { stdout } = await run('go', args, {
     cwd,
     env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', CGO_ENABLED: '0', ...env },

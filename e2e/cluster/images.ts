@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { imageRepository } from '../../src/apis/validation/image-reference.ts';
 import { KNATIVE_IMAGE_REPO, knativeImage } from '../conformance/knative.ts';
 import { binary, CACHE_DIR } from './paths.ts';
 
@@ -70,14 +71,8 @@ export const BINARY_IMAGES: Record<string, () => string> = {
   'dev.local/kubectl': () => binary('kubectl'),
 };
 
-/** The image reference without its digest (`@sha256:...`) or tag (`:v1`). A colon before the last
- * slash belongs to a registry port (`localhost:5000/app`) and stays. */
-export function imageName(image: string): string {
-  const at = image.indexOf('@');
-  const name = at === -1 ? image : image.slice(0, at);
-  const colon = name.lastIndexOf(':');
-  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
-}
+/** The image reference without its digest (`@sha256:...`) or tag (`:v1`). */
+export const imageName = imageRepository;
 
 /**
  * Node's compile cache for the test apps, shared by all pods: a real image would ship its app

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { pathExists } from '../cluster/paths.ts';
-import { go, KNATIVE_DIR } from './knative.ts';
+import { go } from '../cluster/build.ts';
+import { KNATIVE_DIR } from './knative.ts';
 
 const SOURCE_DIR = fileURLToPath(new URL('./knative-check/', import.meta.url));
 const SOURCES = ['main.go', 'go.mod', 'go.sum'];

@@ -2,13 +2,10 @@
 // pinned: v0.50.0 is the newest whose dependencies the module proxy serves (its go.sum pins
 // knative.dev/pkg v0.0.0-20260727151759-521cb33b33dd). Everything lands in one cache directory
 // keyed by the version, so a warm cache builds nothing.
-import { execFile } from 'node:child_process';
 import { chmod, cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { go } from '../cluster/build.ts';
 import { CACHE_DIR, pathExists } from '../cluster/paths.ts';
-
-const run = promisify(execFile);
 
 export const KNATIVE_SERVING = 'knative.dev/serving';
 export const KNATIVE_SERVING_VERSION = 'v0.50.0';
@@ -43,17 +40,6 @@ export function knativeImage(name: string): string {
 
 function log(message: string): void {
   process.stderr.write(`[conformance] ${message}\n`);
-}
-
-/** Runs `go` as every build here does: modules resolved from the proxy, no cgo, the installed
- * toolchain. */
-export async function go(cwd: string, args: string[]): Promise<string> {
-  const { stdout } = await run('go', args, {
-    cwd,
-    env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout;
 }
 
 /** A writable copy of the module's source: the module cache is read-only, and `go test -c` in a

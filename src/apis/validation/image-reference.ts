@@ -52,3 +52,12 @@ function isDigestReference(name: string): boolean {
 export function isImageReference(image: string): boolean {
   return isTagReference(image) || isDigestReference(image);
 }
+
+/** The image reference without its tag or digest (`ghcr.io/a/b:1@sha256:...` → `ghcr.io/a/b`);
+ * a colon before the last slash belongs to a registry port and stays. */
+export function imageRepository(image: string): string {
+  const at = image.indexOf('@');
+  const name = at === -1 ? image : image.slice(0, at);
+  const colon = name.lastIndexOf(':');
+  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
+}

@@ -12,6 +12,7 @@ import {
   propagateDeploymentStatus,
 } from '../../apis/serving/v1/revision-lifecycle.ts';
 import type { Container } from '../../apis/core/v1.ts';
+import { imageRepository } from '../../apis/validation/image-reference.ts';
 import type { ContainerStatus, Revision, RevisionStatus } from '../../apis/serving/v1/revision-types.ts';
 import { READY } from '../../apis/serving/v1/conditions.ts';
 import type { KindEvent } from '../shared/kind-reconciler.ts';
@@ -35,22 +36,14 @@ export function revisionStatus(rev: Revision, seen: RevisionObservation, now: Da
   const m = REVISION_CONDITIONS.manage(rev.status?.conditions, now);
   m.initialize();
   const status: RevisionStatus = {};
-  const containers = rev.spec.containers ?? [];
-  if (containers.length > 0)
-    status.containerStatuses = imageDigests(
-      containers,
-      rev.status?.containerStatuses,
-      seen.pods,
-      'containerStatuses',
-    );
-  const inits = rev.spec.initContainers ?? [];
-  if (inits.length > 0)
-    status.initContainerStatuses = imageDigests(
-      inits,
-      rev.status?.initContainerStatuses,
-      seen.pods,
-      'initContainerStatuses',
-    );
+  const fields = [
+    ['containers', 'containerStatuses'],
+    ['initContainers', 'initContainerStatuses'],
+  ] as const;
+  for (const [spec, field] of fields) {
+    const list = rev.spec[spec] ?? [];
+    if (list.length > 0) status[field] = imageDigests(list, rev.status?.[field], seen.pods, field);
+  }
   if (seen.creationFailure !== undefined) {
     const { kind, name, message } = seen.creationFailure;
     m.markFalse(
@@ -102,14 +95,6 @@ export function revisionEvents(before: RevisionStatus | undefined, after: Revisi
 
 const DIGEST = /sha256:[0-9a-f]{64}/;
 
-/** The image reference without its tag or digest; a colon before the last slash is a port. */
-function repository(image: string): string {
-  const at = image.indexOf('@');
-  const name = at === -1 ? image : image.slice(0, at);
-  const colon = name.lastIndexOf(':');
-  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
-}
-
 /**
  * Each container's imageDigest. An image given by digest is its own. Otherwise Knative asks the
  * registry which digest the tag names; ebb has no registry client, so it records the digest the
@@ -127,12 +112,12 @@ function imageDigests(
     const name = c.name ?? '';
     if (image.includes('@')) return { name, imageDigest: image };
     const known = previous?.find((p) => p.name === name)?.imageDigest;
-    if (known !== undefined && known !== '' && repository(known) === repository(image))
+    if (known !== undefined && known !== '' && imageRepository(known) === imageRepository(image))
       return { name, imageDigest: known };
     for (const pod of pods) {
       const reported = pod.status?.[field]?.find((s) => s.name === name && s.image === image);
       const digest = DIGEST.exec(reported?.imageID ?? '')?.[0];
-      if (digest !== undefined) return { name, imageDigest: `${repository(image)}@${digest}` };
+      if (digest !== undefined) return { name, imageDigest: `${imageRepository(image)}@${digest}` };
     }
     return { name };
   });
