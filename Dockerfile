@@ -1,22 +1,31 @@
 # syntax=docker/dockerfile:1
 # One image for every ebb component. Build: docker build -t ghcr.io/ebb-dev/ebb:dev .
-# The local cluster (no Docker engine) maps this image to the checkout instead; see e2e/.
+# The base images are build arguments: a public build uses the public bases, and a machine with no
+# registry passes bases it made itself (e2e/cluster/images/bases.ts).
+# Behind a TLS-intercepting proxy, pass its CA as the secret `ca` (--secret id=ca,src=FILE): only
+# the `npm ci` steps see it, and no layer keeps it.
+ARG BUILD_IMAGE=node:24-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
-FROM node:24-slim AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # The "node" devDependency would download a second runtime; the base image already is Node 24.
-RUN npm ci --omit=optional --ignore-scripts --no-audit --no-fund
+RUN --mount=type=secret,id=ca,target=/run/secrets/ca.crt,required=false \
+    if [ -f /run/secrets/ca.crt ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca.crt; fi; \
+    npm ci --omit=optional --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:24-slim AS deps
+FROM ${BUILD_IMAGE} AS deps
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN --mount=type=secret,id=ca,target=/run/secrets/ca.crt,required=false \
+    if [ -f /run/secrets/ca.crt ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca.crt; fi; \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM gcr.io/distroless/nodejs24-debian12:nonroot
+FROM ${RUNTIME_IMAGE}
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="ebb" \
       org.opencontainers.image.description="Knative Serving for any Kubernetes cluster: no mesh, no sidecar" \

@@ -22,7 +22,8 @@ const PROCESSES: [string, string][] = [
   ['kube-scheduler', '/kube-scheduler '],
   ['kube-proxy', '/kube-proxy '],
   ['coredns', '/coredns '],
-  ['node agent', '/agent/main.ts'],
+  ['kubelet', '/kubelet '],
+  ['containerd', '/containerd '],
 ];
 
 export interface CostSnapshot {

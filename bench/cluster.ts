@@ -9,7 +9,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Daemons } from '../e2e/cluster/daemons.ts';
-import { BIN_DIR, STATE_DIR } from '../e2e/cluster/paths.ts';
+import { BIN_DIR, NODE_BIN_DIR, STATE_DIR } from '../e2e/cluster/paths.ts';
 
 const PODS = Number(process.env.BENCH_PODS ?? 30);
 const cluster = new URL('../e2e/cluster/cluster.ts', import.meta.url).pathname;
@@ -30,7 +30,12 @@ async function rssMiB(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-const build = JSON.parse(readFileSync(join(BIN_DIR, 'build-info.json'), 'utf8')) as { seconds: number };
+/** The control plane's and the node's cold builds, as each recorded it. */
+const buildSeconds = [BIN_DIR, NODE_BIN_DIR]
+  .map(
+    (dir) => (JSON.parse(readFileSync(join(dir, 'build-info.json'), 'utf8')) as { seconds: number }).seconds,
+  )
+  .reduce((a, b) => a + b, 0);
 clusterCommand('up');
 clusterCommand('down');
 const warmUp = clusterCommand('up');
@@ -79,7 +84,9 @@ for (const name of [
   'kube-scheduler',
   'kube-proxy',
   'coredns',
-  'ebb-node-agent',
+  'registry',
+  'kubelet-ebb-node',
+  'containerd-ebb-node',
 ]) {
   const pid = await daemons.pid(name);
   if (pid !== undefined) memory[name] = Math.round(await rssMiB(pid));
@@ -93,7 +100,7 @@ const controlPlane = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube
 );
 const report = {
   machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB`,
-  coldBuildSeconds: build.seconds,
+  coldBuildSeconds: buildSeconds,
   warmClusterUpSeconds: Number(warmUp.toFixed(1)),
   podReadyMs: {
     n: PODS,

@@ -2,8 +2,8 @@
 // gateway, and how much of that is the platform rather than the app. COUNT Knative Services
 // (dev.local/helloworld) are created with `initial-scale: 0`, so none has a pod, and each gets one
 // request in turn, timed from send to the end of the answer. The app's own start (process spawn
-// until it accepts a TCP connection) is timed COUNT times outside the cluster, with the command the
-// node agent runs for the image; platform share = total − app start. Then a burst: BURST concurrent
+// until it accepts a TCP connection) is timed COUNT times outside the cluster, with the image's own
+// Node binary and app; platform share = total − app start. Then a burst: BURST concurrent
 // requests to one more revision at zero, counting errors and sampling the gateway's memory.
 // Each cold start also records whether the gateway's network namespace still held a neighbour (ARP)
 // entry for the new pod's IP, left by an earlier pod with that IP: the local cluster reuses pod IPs
@@ -17,7 +17,7 @@ import { writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
-import { resolveImage } from '../e2e/cluster/images.ts';
+import { fileURLToPath } from 'node:url';
 import { BRIDGE, BRIDGE_IP } from '../e2e/cluster/topology.ts';
 import { ANNOTATION } from '../src/apis/autoscaling/register.ts';
 import { bridgeAddress, memoryKiB, neighbours, podProcess } from './host-process.ts';
@@ -132,19 +132,19 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 // ---- The app's own start -------------------------------------------------------------------
 
 /**
- * Spawns the image's command as the node agent would (same binary, script and compile cache) and
+ * Spawns the image's command on the host (the same Node binary and app script) and
  * times until it accepts a TCP connection, polling every 2 ms; `count` times, one at a time.
  */
 async function appStarts(count: number): Promise<number[]> {
-  const image = resolveImage(HELLO_IMAGE);
-  const [command, ...args] = image?.command ?? [];
-  if (command === undefined) throw new Failure(`the node agent's image table has no ${HELLO_IMAGE}`);
+  // The image's entrypoint: the same Node binary running the same app (e2e/cluster/images/).
+  const command = process.execPath;
+  const args = [fileURLToPath(new URL('../e2e/images/helloworld.ts', import.meta.url))];
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const port = await freePort();
     const started = performance.now();
     const child = spawn(command, args, {
-      env: { PATH: process.env.PATH, ...image?.env, HOST: '127.0.0.1', PORT: String(port) },
+      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port) },
       stdio: 'ignore',
     });
     const exited = new Promise<void>((resolve) =>
@@ -631,7 +631,7 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
   const gatewayPids = gatewayPods.map((p) => podProcess(p)).filter((pid) => pid !== undefined);
   if (gatewayPids.length === 0 || gatewayPids.length !== gatewayPods.length) {
     throw new Failure(
-      `found ${gatewayPids.length} host processes for ${gatewayPods.length} Running gateway pods; the memory and neighbour-table figures need the local cluster's node agent on this host, and root`,
+      `found ${gatewayPids.length} host processes for ${gatewayPods.length} Running gateway pods; the memory and neighbour-table figures need the local cluster's nodes on this host, and root`,
     );
   }
   say(

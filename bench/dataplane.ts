@@ -533,7 +533,7 @@ async function main(options: Options, signal: AbortSignal): Promise<number> {
   const gatewayPids = gatewayPods.map((p) => podProcess(p)).filter((pid) => pid !== undefined);
   if (gatewayPids.length === 0 || gatewayPids.length !== gatewayPods.length) {
     throw new Failure(
-      `found ${gatewayPids.length} host processes for ${gatewayPods.length} Running gateway pods; the CPU figures need the local cluster's node agent on this host, and root`,
+      `found ${gatewayPids.length} host processes for ${gatewayPods.length} Running gateway pods; the CPU figures need the local cluster's nodes on this host, and root`,
     );
   }
   const gatewayPod = gatewayPods[0];

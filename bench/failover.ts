@@ -1,5 +1,6 @@
-// `npm run bench:failover`: how long the controller is leaderless when its leader dies without
-// releasing the Lease (its pod deleted with no grace period, as a crash or a node loss would do).
+// `npm run bench:failover`: how long the controller is leaderless when its leader's pod is deleted
+// with no grace period. On a real kubelet the container still gets SIGTERM first, so the leader
+// may release the Lease; a crash that gives it no chance is the Lease's expiry on top.
 // Repeats TRIALS times (default 3) and reports, for each, when the other replica held the Lease and
 // when it was reconciling (a standby lists and caches the cluster's objects only once it leads, so
 // the second figure includes that). The goal, 15 s, applies to the second.

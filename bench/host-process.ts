@@ -1,9 +1,9 @@
 // CPU time and memory of processes on this host, read from /proc, for the data-plane benchmarks.
-// The local cluster's node agent runs each container as a host process (no container runtime), so
-// a pod's process is found here: the agent gives it HOME under the pod's directory,
-// `.../pods/<namespace>_<name>_<uid>/home`, which names the pod uniquely.
+// The local cluster's nodes run on this host, so a pod's processes are found here: the kubelet
+// puts each pod in a cgroup of its own, `.../kubepods/<qos>/pod<uid>/<container id>`, which names
+// the pod uniquely.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** Clock ticks per second, the unit of utime and stime in /proc/<pid>/stat. */
 const CLOCK_TICKS = ((): number => {
@@ -41,18 +41,24 @@ function parentPid(pid: number): number | undefined {
   return fields === undefined ? undefined : Number(fields[1]);
 }
 
+function executable(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return '';
+  }
+}
+
 /**
- * The pod's main process: of the processes whose HOME lies in the pod's directory, the one whose
- * parent is not among them. Undefined when none runs on this host.
+ * The pod's main process: of the processes in the pod's cgroup other than the sandbox's pause, the
+ * one whose parent is not among them. Undefined when none runs on this host.
  */
 export function podProcess(pod: { namespace: string; name: string; uid: string }): number | undefined {
-  const marker = `/${pod.namespace}_${pod.name}_${pod.uid}/`;
+  const marker = `/pod${pod.uid}/`;
   const members = new Set<number>();
   for (const pid of pids()) {
-    const home = readOrEmpty(`/proc/${pid}/environ`)
-      .split('\0')
-      .find((v) => v.startsWith('HOME='));
-    if (home?.includes(marker) === true) members.add(pid);
+    if (!readOrEmpty(`/proc/${pid}/cgroup`).includes(marker)) continue;
+    if (executable(pid) !== '/pause') members.add(pid);
   }
   for (const pid of members) {
     const parent = parentPid(pid);

@@ -21,9 +21,30 @@ function stale() {
   return statSync(installed).mtimeMs < statSync(path('package-lock.json')).mtimeMs;
 }
 
+/**
+ * npm's stderr without its EBADENGINE warnings. Under an older Node, npm warns once per package
+ * that asks for Node 24; that is expected here (the `node` package installs Node 24, which runs
+ * everything after this step) but reads like a failure, so one line says it instead.
+ */
+function withoutEngineWarnings(stderr) {
+  const lines = stderr.split('\n');
+  const kept = lines.filter((line) => !/^npm warn EBADENGINE/i.test(line));
+  const packages = lines.filter((line) => /^npm warn EBADENGINE\s+package:/i.test(line)).length;
+  const note =
+    packages > 0
+      ? `[quickstart] npm noted that ${packages} package(s) want Node 24 while it runs on Node ${process.versions.node}: expected, as the Node 24 it just installed runs the rest\n`
+      : '';
+  return `${kept.join('\n')}`.replace(/^\n+/, '') + note;
+}
+
 if (stale()) {
   say('installing the dependencies and Node 24 into node_modules/ (npm ci)');
-  const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
+    cwd: root,
+    stdio: ['inherit', 'inherit', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (typeof npm.stderr === 'string') process.stderr.write(withoutEngineWarnings(npm.stderr));
   if (npm.error !== undefined) {
     say(
       `cannot run npm: ${npm.error.message}. Install Node.js with npm (any version from 18), then run it again.`,

@@ -1,13 +1,15 @@
 // Builds the local cluster's upstream components from the Go module proxy with the installed Go:
 // etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, kubectl, CoreDNS
-// and helm. Binaries land in a cache directory keyed by their versions; a warm cache is reused.
+// and helm for the control plane; kubelet, containerd (with ctr and its runc shim), the CNI
+// plugins and the pause binary for the node. Binaries land in cache directories keyed by their
+// versions; a warm cache is reused.
 // Kubernetes' own module replaces its staging modules with local paths, so it is built from a
 // throwaway module that pins each staging module to its published v0.x.y twin.
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BIN_DIR, BINARIES, BUILD_DIR, binary, pathExists } from './paths.ts';
+import { BIN_DIR, BINARIES, BUILD_DIR, NODE_BIN_DIR, NODE_BINARIES, pathExists } from './paths.ts';
 import { VERSIONS } from './versions.ts';
 
 const run = promisify(execFile);
@@ -27,8 +29,15 @@ export async function go(cwd: string, args: string[], env: Record<string, string
 }
 
 /** `go build` of `packages` into `out` (a file, or a directory ending in /), static and trimmed. */
-async function goBuild(dir: string, ldflags: string, out: string, packages: string[]): Promise<void> {
-  await go(dir, ['build', '-trimpath', '-ldflags', ldflags, '-o', out, ...packages]);
+async function goBuild(
+  dir: string,
+  ldflags: string,
+  out: string,
+  packages: string[],
+  tags: string[] = [],
+): Promise<void> {
+  const tagArgs = tags.length > 0 ? ['-tags', tags.join(' ')] : [];
+  await go(dir, ['build', '-trimpath', ...tagArgs, '-ldflags', ldflags, '-o', out, ...packages]);
 }
 
 /** A fresh throwaway module directory. */
@@ -54,7 +63,8 @@ function versionFlags(pkgs: string[], version: string): string {
     .join(' ');
 }
 
-async function buildKubernetes(out: string): Promise<void> {
+/** Commands of k8s.io/kubernetes, from a throwaway module that pins its staging modules. */
+async function buildKubernetes(out: string, cmds: string[]): Promise<void> {
   const kv = VERSIONS.kubernetes;
   const sv = kv.replace(/^v1\./, 'v0.');
   const dir = await moduleDir('kubernetes');
@@ -75,7 +85,6 @@ async function buildKubernetes(out: string): Promise<void> {
   );
   log(`kubernetes ${kv}: pinning ${staging.length} staging modules to ${sv}`);
   await go(dir, ['mod', 'edit', ...staging.map((m) => `-replace=${m}=${m}@${sv}`)]);
-  const cmds = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'kubectl'];
   await go(dir, ['get', ...cmds.map((c) => `k8s.io/kubernetes/cmd/${c}@${kv}`)]);
   const ldflags = `-s -w ${versionFlags(['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'], kv)}`;
   log(`kubernetes ${kv}: compiling ${cmds.join(', ')}`);
@@ -85,6 +94,62 @@ async function buildKubernetes(out: string): Promise<void> {
     `${out}/`,
     cmds.map((c) => `k8s.io/kubernetes/cmd/${c}`),
   );
+}
+
+const CONTROL_PLANE_CMDS = [
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kube-proxy',
+  'kubectl',
+];
+
+async function buildContainerd(out: string): Promise<void> {
+  const v = VERSIONS.containerd;
+  const mod = 'github.com/containerd/containerd/v2';
+  const dir = await moduleDir('containerd');
+  await go(dir, ['get', `${mod}@${v}`]);
+  log(`containerd ${v}: compiling containerd, ctr, containerd-shim-runc-v2`);
+  // The version containerd reports to the kubelet, and so in `kubectl get nodes -o wide`.
+  const ldflags = `-s -w -X ${mod}/version.Version=${v.replace(/^v/, '')} -X ${mod}/version.Revision=${v}`;
+  const tags = ['no_btrfs', 'no_devmapper', 'no_zfs', 'static_build', 'urfave_cli_no_docs'];
+  await goBuild(dir, ldflags, `${out}/`, [`${mod}/cmd/containerd`, `${mod}/cmd/ctr`], tags);
+  await goBuild(dir, ldflags, `${out}/`, [`${mod}/cmd/containerd-shim-runc-v2`], [...tags, 'no_grpc']);
+}
+
+async function buildCniPlugins(out: string): Promise<void> {
+  const v = VERSIONS.cniPlugins;
+  const mod = 'github.com/containernetworking/plugins';
+  const dir = await moduleDir('cni-plugins');
+  await go(dir, ['get', `${mod}@${v}`]);
+  log(`CNI plugins ${v}: compiling bridge, host-local, loopback, portmap`);
+  await mkdir(join(out, 'cni'), { recursive: true });
+  const ldflags = `-s -w -X ${mod}/pkg/utils/buildversion.BuildVersion=${v}`;
+  const plugins = ['main/bridge', 'ipam/host-local', 'main/loopback', 'meta/portmap'];
+  await goBuild(
+    dir,
+    ldflags,
+    `${out}/cni/`,
+    plugins.map((p) => `${mod}/plugins/${p}`),
+  );
+}
+
+/** The sandbox's pause process: Kubernetes' own pause.c, linked statically. */
+async function buildPause(out: string): Promise<void> {
+  const dir = await moduleDir('pause');
+  const info = JSON.parse(
+    await go(dir, ['mod', 'download', '-json', `k8s.io/kubernetes@${VERSIONS.kubernetes}`]),
+  ) as { Dir: string };
+  log('pause: compiling with gcc -static');
+  await run('gcc', [
+    '-Os',
+    '-static',
+    '-Wall',
+    `-DVERSION=${VERSIONS.kubernetes}`,
+    '-o',
+    join(out, 'pause'),
+    join(info.Dir, 'build', 'pause', 'linux', 'pause.c'),
+  ]);
 }
 
 async function buildEtcd(out: string): Promise<void> {
@@ -112,51 +177,71 @@ async function buildHelm(out: string): Promise<void> {
   await goBuild(dir, ldflags, join(out, 'helm'), [`${mod}/cmd/helm`]);
 }
 
-/** Builds whatever is missing; returns the seconds spent (0 when the cache was warm). */
-export async function ensureBinaries(): Promise<number> {
+type BuildStep = [names: string[], build: (out: string) => Promise<void>];
+
+/** Builds whichever of `names` are missing from `binDir`; returns the seconds spent (0 when the
+ * cache was warm). */
+async function ensureBuilt(binDir: string, names: readonly string[], steps: BuildStep[]): Promise<number> {
   const missing: string[] = [];
-  for (const name of BINARIES) if (!(await pathExists(binary(name)))) missing.push(name);
+  for (const name of names) if (!(await pathExists(join(binDir, name)))) missing.push(name);
   if (missing.length === 0) return 0;
   const started = Date.now();
-  const staging = `${BIN_DIR}.partial`;
+  const staging = `${binDir}.partial`;
   await mkdir(staging, { recursive: true });
-  const steps: [string[], (out: string) => Promise<void>][] = [
-    [['etcd'], buildEtcd],
-    [
-      ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'kubectl'],
-      buildKubernetes,
-    ],
-    [['coredns'], buildCoreDNS],
-    [['helm'], buildHelm],
-  ];
-  for (const [names, build] of steps) {
-    if (names.every((n) => !missing.includes(n))) continue;
+  for (const [stepNames, build] of steps) {
+    if (stepNames.every((n) => !missing.includes(n))) continue;
     const t = Date.now();
     await build(staging);
-    log(`${names.join(', ')} built in ${Math.round((Date.now() - t) / 1000)} s`);
+    log(`${stepNames.join(', ')} built in ${Math.round((Date.now() - t) / 1000)} s`);
   }
   // Publish all at once, so a crash mid-build never leaves a half-filled cache that looks warm.
-  await mkdir(BIN_DIR, { recursive: true });
-  for (const name of BINARIES) {
+  for (const name of names) {
     const from = join(staging, name);
-    if (await pathExists(from)) await rename(from, binary(name));
+    if (!(await pathExists(from))) continue;
+    await mkdir(join(binDir, name, '..'), { recursive: true });
+    await rename(from, join(binDir, name));
   }
   await rm(staging, { recursive: true, force: true });
   const seconds = Math.round((Date.now() - started) / 1000);
   // Only a build of every component is a cold-build figure for bench:cluster to report.
-  if (missing.length === BINARIES.length) {
+  if (missing.length === names.length) {
     await writeFile(
-      join(BIN_DIR, 'build-info.json'),
+      join(binDir, 'build-info.json'),
       JSON.stringify({ seconds, builtAt: new Date().toISOString() }),
     );
   }
   return seconds;
 }
 
+/** The control plane's binaries and the client tools. */
+export async function ensureBinaries(): Promise<number> {
+  return ensureBuilt(BIN_DIR, BINARIES, [
+    [['etcd'], buildEtcd],
+    [CONTROL_PLANE_CMDS, (out) => buildKubernetes(out, CONTROL_PLANE_CMDS)],
+    [['coredns'], buildCoreDNS],
+    [['helm'], buildHelm],
+  ]);
+}
+
+/** The node's binaries. runc is Debian's package (the preflight installs it). */
+export async function ensureNodeBinaries(): Promise<number> {
+  return ensureBuilt(NODE_BIN_DIR, NODE_BINARIES, [
+    [['kubelet'], (out) => buildKubernetes(out, ['kubelet'])],
+    [['containerd', 'ctr', 'containerd-shim-runc-v2'], buildContainerd],
+    [['cni/bridge', 'cni/host-local', 'cni/loopback', 'cni/portmap'], buildCniPlugins],
+    [['pause'], buildPause],
+  ]);
+}
+
 if (import.meta.main) {
   try {
-    const seconds = await ensureBinaries();
-    log(seconds === 0 ? `cache warm: ${BIN_DIR}` : `built what was missing in ${seconds} s: ${BIN_DIR}`);
+    for (const [dir, ensure] of [
+      [BIN_DIR, ensureBinaries],
+      [NODE_BIN_DIR, ensureNodeBinaries],
+    ] as const) {
+      const seconds = await ensure();
+      log(seconds === 0 ? `cache warm: ${dir}` : `built what was missing in ${seconds} s: ${dir}`);
+    }
   } catch (error) {
     const e = error as { message?: string; stderr?: string };
     log(`failed: ${e.message ?? String(error)}`);

@@ -2,19 +2,29 @@
 // command is idempotent and safe to repeat after a crash.
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureBinaries } from './build.ts';
+import { ensureBinaries, ensureNodeBinaries } from './build.ts';
 import { CONTROL_PLANE, kubeconfigPath, startControlPlane, type ControlPlaneDirs } from './control-plane.ts';
 import { Daemons } from './daemons.ts';
 import { healthy } from './health.ts';
 import { hostNetworkHealthy, setupHostNetwork, teardownHostNetwork } from './network.ts';
-import { NODE_SERVICES, removeProxyTables, startNodeServices } from './node-services.ts';
-import { binary, STATE_DIR } from './paths.ts';
-import { CGROUP_PARENT, removeCgroup } from './agent/memory-cgroup.ts';
-import { listSandboxNamespaces, removeNetns } from './agent/sandbox.ts';
+import { buildClusterImages } from './images/app-images.ts';
+import { daemonNames, nodeDirs, removeNodeLeftovers, startNode, stopNode } from './kubelet-node.ts';
+import { NODE_SERVICES, removeProxyTables, startNodeServices, waitNodeServices } from './node-services.ts';
+import { binary, nodeBinary, pathExists, STATE_DIR } from './paths.ts';
 import { ensurePki } from './pki.ts';
 import { portConflicts } from './ports.ts';
 import { sh, succeeds } from './shell.ts';
-import { APISERVER_URL, BRIDGE_IP, KUBERNETES_SERVICE_IP, NODE_NAME, PORTS } from './topology.ts';
+import {
+  APISERVER_URL,
+  BRIDGE_IP,
+  KUBERNETES_SERVICE_IP,
+  MAX_NODES,
+  nodeLayout,
+  parseNodeCount,
+  PORTS,
+  REGISTRY_ADDRESS,
+  type NodeLayout,
+} from './topology.ts';
 
 const dirs: ControlPlaneDirs = { state: STATE_DIR, pki: join(STATE_DIR, 'pki') };
 const daemons = new Daemons(STATE_DIR);
@@ -24,12 +34,23 @@ function say(message: string): void {
   process.stderr.write(`[cluster] ${message}\n`);
 }
 
-const HOST_TOOLS: [string, string][] = [
-  ['nft', 'nftables'],
-  ['iptables', 'iptables'],
-  ['conntrack', 'conntrack'],
-  ['openssl', 'openssl'],
-  ['ip', 'iproute2'],
+interface HostState {
+  previousForward?: string;
+  /** Host paths cluster:up had to create, for cluster:down to remove. */
+  createdPaths?: string[];
+}
+
+/** A shell test for each Debian package the cluster needs. */
+const HOST_PACKAGES: [string, string][] = [
+  ['command -v nft', 'nftables'],
+  ['command -v iptables', 'iptables'],
+  ['command -v conntrack', 'conntrack'],
+  ['command -v openssl', 'openssl'],
+  ['command -v ip', 'iproute2'],
+  ['command -v nsenter', 'util-linux'],
+  ['test -x /usr/sbin/runc', 'runc'],
+  ['command -v gcc', 'gcc'],
+  ['test -f /usr/lib/x86_64-linux-gnu/libc.a', 'libc6-dev'],
 ];
 
 async function preflight(): Promise<void> {
@@ -46,15 +67,14 @@ async function preflight(): Promise<void> {
   if (!(await succeeds('ip', ['netns', 'list'])))
     throw new Error('network namespaces are not available (`ip netns list` failed)');
   const missing = [];
-  for (const [tool, pkg] of HOST_TOOLS)
-    if (!(await succeeds('sh', ['-c', `command -v ${tool}`]))) missing.push(pkg);
+  for (const [test, pkg] of HOST_PACKAGES) if (!(await succeeds('sh', ['-c', test]))) missing.push(pkg);
   if (missing.length > 0) {
     say(`installing ${missing.join(', ')} with apt-get`);
     await sh('apt-get', ['update', '-qq']);
     await sh('apt-get', ['install', '-y', '-qq', ...missing]);
   }
   const stopped = [];
-  for (const name of [...CONTROL_PLANE, ...NODE_SERVICES])
+  for (const name of [...CONTROL_PLANE, ...NODE_SERVICES, ...Object.values(daemonNames(nodeLayout(1)))])
     if ((await daemons.pid(name)) === undefined) stopped.push(name);
   const conflicts = portConflicts(await sh('ss', ['-Hltnp']), stopped);
   if (conflicts.length > 0) {
@@ -65,35 +85,91 @@ async function preflight(): Promise<void> {
   }
 }
 
-async function up(): Promise<void> {
+async function readHostState(): Promise<HostState> {
+  try {
+    return JSON.parse(await readFile(stateFile, 'utf8')) as HostState;
+  } catch {
+    return {};
+  }
+}
+
+/** Nodes that have state or a running daemon, whether or not this run asked for them. */
+async function existingNodes(): Promise<NodeLayout[]> {
+  const found: NodeLayout[] = [];
+  for (let i = 1; i <= MAX_NODES; i++) {
+    const node = nodeLayout(i);
+    const names = daemonNames(node);
+    if (
+      (await pathExists(nodeDirs(STATE_DIR, node).state)) ||
+      (await daemons.pid(names.kubelet)) !== undefined ||
+      (await daemons.pid(names.containerd)) !== undefined
+    )
+      found.push(node);
+  }
+  return found;
+}
+
+async function up(args: string[]): Promise<void> {
   const started = Date.now();
+  const count = parseNodeCount(args);
+  const nodes = Array.from({ length: count }, (_, i) => nodeLayout(i + 1));
   await preflight();
-  const buildSeconds = await ensureBinaries();
+  const buildSeconds = (await ensureBinaries()) + (await ensureNodeBinaries());
   if (buildSeconds > 0) say(`built the components in ${buildSeconds} s`);
   await mkdir(STATE_DIR, { recursive: true });
-  let hostState: { previousForward?: string } = {};
-  try {
-    hostState = JSON.parse(await readFile(stateFile, 'utf8')) as typeof hostState;
-  } catch {
-    // first start
-  }
+  const hostState = await readHostState();
   const previous = await setupHostNetwork();
   hostState.previousForward ??= previous;
   await writeFile(stateFile, JSON.stringify(hostState));
   await ensurePki({
     dir: dirs.pki,
     apiserverIPs: [BRIDGE_IP, KUBERNETES_SERVICE_IP],
-    nodeIPs: [BRIDGE_IP],
-    nodeName: NODE_NAME,
+    nodes: nodes.map((n) => ({ name: n.name, ip: n.ip })),
   });
   await startControlPlane(daemons, dirs);
+  const images = await buildClusterImages({ pauseBinary: nodeBinary('pause') });
+  if (images.seconds > 0) say(`built ${images.images.length} images in ${images.seconds.toFixed(1)} s`);
   await startNodeServices(daemons, dirs);
-  await waitNodeReady();
+  for (const extra of (await existingNodes()).filter((n) => n.index > count)) await removeNode(extra, count);
+  for (const node of nodes) await startNode(daemons, dirs, node, hostState);
+  await writeFile(stateFile, JSON.stringify(hostState));
+  await waitNodeServices(daemons, dirs);
+  for (const node of nodes) await waitNodeReady(node.name);
   say(`up in ${((Date.now() - started) / 1000).toFixed(1)} s; KUBECONFIG=${kubeconfigPath(dirs)}`);
 }
 
+/** A node this run did not ask for, taken out as an operator would: drained (its pods evicted to
+ * the others), stopped, and its Node object and anything still bound to it deleted. */
+async function removeNode(node: NodeLayout, count: number): Promise<void> {
+  say(`removing ${node.name}: this run asked for ${count} node(s)`);
+  const kubectl = (...args: string[]) =>
+    sh(binary('kubectl'), ['--kubeconfig', kubeconfigPath(dirs), ...args]);
+  if ((await daemons.pid(daemonNames(node).kubelet)) !== undefined) {
+    await kubectl(
+      'drain',
+      node.name,
+      '--ignore-daemonsets',
+      '--delete-emptydir-data',
+      '--force',
+      '--timeout=120s',
+    ).catch((error: unknown) => {
+      say(`drain of ${node.name} did not finish (${(error as Error).message}); stopping it anyway`);
+    });
+  }
+  await stopNode(daemons, STATE_DIR, node);
+  await kubectl('delete', 'node', node.name, '--ignore-not-found');
+  await kubectl(
+    'delete',
+    'pods',
+    '--all-namespaces',
+    `--field-selector=spec.nodeName=${node.name}`,
+    '--grace-period=0',
+    '--force',
+  );
+}
+
 /** Node Ready and the not-ready taint gone, so pods can be scheduled. */
-async function waitNodeReady(): Promise<void> {
+async function waitNodeReady(nodeName: string): Promise<void> {
   const deadline = Date.now() + 90_000;
   let last = '';
   while (Date.now() < deadline) {
@@ -104,7 +180,7 @@ async function waitNodeReady(): Promise<void> {
           kubeconfigPath(dirs),
           'get',
           'node',
-          NODE_NAME,
+          nodeName,
           '-o',
           'json',
         ]),
@@ -121,31 +197,19 @@ async function waitNodeReady(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`node ${NODE_NAME} not schedulable after 90 s: ${last}`);
-}
-
-/** Anything a crashed run left behind: pod namespaces (and their processes), the agent's memory
- * cgroups, kube-proxy's table. */
-async function removeLeftovers(): Promise<void> {
-  for (const ns of await listSandboxNamespaces()) await removeNetns(ns);
-  await removeCgroup(CGROUP_PARENT);
-  await removeProxyTables();
+  throw new Error(`node ${nodeName} not schedulable after 90 s: ${last}`);
 }
 
 async function down(): Promise<void> {
+  const hostState = await readHostState();
+  for (let i = MAX_NODES; i >= 1; i--) await stopNode(daemons, STATE_DIR, nodeLayout(i));
+  await removeNodeLeftovers(hostState.createdPaths ?? []);
   for (const name of [...NODE_SERVICES].reverse()) await daemons.stop(name, 20_000);
   for (const name of [...CONTROL_PLANE].reverse()) await daemons.stop(name);
-  await removeLeftovers();
-  let previousForward: string | undefined;
-  try {
-    previousForward = (JSON.parse(await readFile(stateFile, 'utf8')) as { previousForward?: string })
-      .previousForward;
-  } catch {
-    previousForward = undefined;
-  }
-  await teardownHostNetwork(previousForward);
+  await removeProxyTables();
+  await teardownHostNetwork(hostState.previousForward);
   await rm(STATE_DIR, { recursive: true, force: true });
-  say('down: processes stopped, bridge, routes and nftables rules removed, state deleted');
+  say('down: processes stopped; mounts, cgroups, bridge, routes and nftables rules removed; state deleted');
 }
 
 async function status(): Promise<boolean> {
@@ -162,8 +226,13 @@ async function status(): Promise<boolean> {
     'kube-scheduler': { url: `https://127.0.0.1:${PORTS.scheduler}/healthz`, selfSigned: true },
     'kube-proxy': { url: `http://127.0.0.1:${PORTS.proxyHealth}/healthz` },
     coredns: { url: `http://127.0.0.1:${PORTS.dnsHealth}/health` },
-    'ebb-node-agent': { url: `${APISERVER_URL}/api/v1/nodes/${NODE_NAME}`, pkiDir: dirs.pki },
+    registry: { url: `http://${REGISTRY_ADDRESS}/v2/` },
   };
+  for (const node of await existingNodes()) {
+    const names = daemonNames(node);
+    checks[names.containerd] = { url: `http://127.0.0.1:${node.healthzPort}/healthz` };
+    checks[names.kubelet] = { url: `http://127.0.0.1:${node.healthzPort}/healthz` };
+  }
   for (const [name, check] of Object.entries(checks)) {
     const pid = await daemons.pid(name);
     const ok = pid !== undefined && (await healthy(check));
@@ -174,10 +243,10 @@ async function status(): Promise<boolean> {
   return rows.every(([, ok]) => ok);
 }
 
-async function main(command: string | undefined): Promise<number> {
+async function main(command: string | undefined, args: string[]): Promise<number> {
   switch (command) {
     case 'up':
-      await up();
+      await up(args);
       return 0;
     case 'down':
       await down();
@@ -196,13 +265,13 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     }
     default:
-      process.stderr.write('usage: cluster.ts up|down|status|kubeconfig\n');
+      process.stderr.write('usage: cluster.ts up [--nodes N]|down|status|kubeconfig\n');
       return 2;
   }
 }
 
 try {
-  process.exitCode = await main(process.argv[2]);
+  process.exitCode = await main(process.argv[2], process.argv.slice(3));
 } catch (error) {
   say(`failed: ${(error as Error).message}`);
   say(`logs: ${daemons.logDir}`);

@@ -5,10 +5,12 @@ import { NAMESPACE } from './release.ts';
 
 export const CONTROLLER_LEASE = 'ebb-controller';
 
-/** The Lease holder: the leading replica's pod name. */
+/** The Lease holder: the leading replica's pod name; undefined while nobody holds it (a leader
+ * that stops cleanly releases the Lease by emptying its holder). */
 export async function controllerLeader(coordination: CoordinationV1Api): Promise<string | undefined> {
   const lease = await coordination.readNamespacedLease({ namespace: NAMESPACE, name: CONTROLLER_LEASE });
-  return lease.spec?.holderIdentity ?? undefined;
+  const holder = lease.spec?.holderIdentity ?? '';
+  return holder === '' ? undefined : holder;
 }
 
 /** Controller pods that are Ready and not being deleted. */
@@ -26,7 +28,9 @@ export async function readyControllerPods(core: CoreV1Api): Promise<string[]> {
     .map((p) => p.metadata?.name ?? '');
 }
 
-/** Deletes a pod with no grace period: it cannot release its lease or finish its work. */
+/** Deletes a pod with no grace period: the API server forgets it at once, and the kubelet stops
+ * its container with the shortest grace it allows, so the replica may or may not release its
+ * Lease before it dies; either way the other one must take over. */
 export async function killPod(core: CoreV1Api, pod: string): Promise<void> {
   await core.deleteNamespacedPod({ namespace: NAMESPACE, name: pod, body: { gracePeriodSeconds: 0 } });
 }

@@ -12,6 +12,9 @@ export interface DaemonSpec {
   command: string;
   args: string[];
   env?: Record<string, string>;
+  /** When `command` is a launcher that ends by exec'ing the daemon (nsenter, sh -c … exec), the
+   * daemon's own executable: the pid counts as this daemon once /proc shows that executable. */
+  exe?: string;
 }
 
 export class Daemons {
@@ -65,8 +68,20 @@ export class Daemons {
     if (pid === undefined) throw new Error(`could not start ${spec.name} (${spec.command})`);
     child.unref();
     await sleep(50);
-    const exe = await readlink(`/proc/${pid}/exe`).catch(() => '');
+    let exe = await readlink(`/proc/${pid}/exe`).catch(() => '');
+    for (
+      let waited = 0;
+      spec.exe !== undefined && exe !== spec.exe && exe !== '' && waited < 5000;
+      waited += 20
+    ) {
+      await sleep(20);
+      exe = await readlink(`/proc/${pid}/exe`).catch(() => '');
+    }
     if (exe === '') throw new Error(`${spec.name} exited at once; see ${this.logFile(spec.name)}`);
+    if (spec.exe !== undefined && exe !== spec.exe)
+      throw new Error(
+        `${spec.name} did not start ${spec.exe} (pid ${pid} runs ${exe}); see ${this.logFile(spec.name)}`,
+      );
     await writeFile(this.pidFile(spec.name), `${pid}\n${exe}\n`);
     return pid;
   }

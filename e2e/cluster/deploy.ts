@@ -1,7 +1,8 @@
 // `npm run deploy` and `npm run undeploy`: install charts/ebb as release `ebb` in ebb-system with
 // the helm the local cluster builds, on the cluster KUBECONFIG names or else on the local cluster,
-// where the image dev.local/ebb is this checkout. It lives beside the local cluster because it
-// depends on it (its helm, its kubeconfig, its image table); the chart itself works anywhere.
+// where the image dev.local/ebb is built from this checkout's Dockerfile and served by the local
+// registry. It lives beside the local cluster because it depends on it (its helm, its kubeconfig,
+// its registry); the chart itself works anywhere.
 // A failure is a message, the pods that are not ready and why, and exit code 1; never a stack trace.
 import {
   ApiextensionsV1Api,
@@ -14,12 +15,12 @@ import {
 } from '@kubernetes/client-node';
 import { crdName, KINDS } from '../../src/apis/crds.ts';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { binary, pathExists, STATE_DIR, tool } from './paths.ts';
+import { buildEbbImage, exportDebianBase } from './images/ebb-image.ts';
+import { ImageStore } from './images/store.ts';
 import { errorMessage } from './shell.ts';
 import {
   crdOwnership,
@@ -36,18 +37,6 @@ import {
 const CHART = fileURLToPath(new URL('../../charts/ebb', import.meta.url));
 const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
 const TSCONFIG_BUILD = fileURLToPath(new URL('../../tsconfig.build.json', import.meta.url));
-const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
-
-/** A short hash of every file under dist/, names included. */
-async function buildHash(): Promise<string> {
-  const hash = createHash('sha256');
-  const files = (await readdir(DIST, { recursive: true, withFileTypes: true }))
-    .filter((f) => f.isFile())
-    .map((f) => join(f.parentPath, f.name))
-    .sort();
-  for (const file of files) hash.update(file).update(await readFile(file));
-  return hash.digest('hex').slice(0, 12);
-}
 
 /** An expected failure: its message is all the user needs, so no stack trace. */
 class Failure extends Error {}
@@ -205,12 +194,21 @@ async function install(extra: readonly string[]): Promise<void> {
   const version = await reachable(t);
   let tag: string[] = [];
   if (t.local) {
-    // The local image runs dist/, as the real one does; its tag names the build, so a code change
-    // rolls the pods and an unchanged checkout leaves them alone.
-    say('building dist/ (npm run build)');
-    const built = await run(process.execPath, [TSC, '-p', TSCONFIG_BUILD], t.kubeconfig);
+    // Type errors read best from tsc itself, before the image build runs the same compile.
+    say('checking the build (tsc -p tsconfig.build.json --noEmit)');
+    const built = await run(process.execPath, [TSC, '-p', TSCONFIG_BUILD, '--noEmit'], t.kubeconfig);
     if (built !== 0) throw new Failure('the build failed; fix the type errors above and deploy again.');
-    tag = ['--set', `image.tag=dev-${await buildHash()}`];
+    say(`building ${LOCAL_IMAGE.repository} from the Dockerfile (podman)`);
+    const image = await buildEbbImage();
+    const store = new ImageStore();
+    await store.importOciLayout(image.dir, image.name, image.tag);
+    // The suites' pods that need a shell and tar run this one.
+    const debian = await exportDebianBase();
+    await store.importOciLayout(debian.dir, debian.name, debian.tag);
+    say(
+      `${image.name}:${image.tag} is in the local registry (${image.timings.map((s) => s.join(' ')).join(', ')})`,
+    );
+    tag = ['--set', `image.tag=${image.tag}`];
   }
   say(
     `installing ${CHART} as release ${RELEASE} in namespace ${NAMESPACE} on Kubernetes ${version} (KUBECONFIG=${t.kubeconfig}); waiting up to ${INSTALL_TIMEOUT} for every pod to be ready`,
@@ -296,9 +294,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  say(`failed: ${errorMessage(error)}`);
-  process.exitCode = 1;
+if (import.meta.main) {
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (error) {
+    say(`failed: ${errorMessage(error)}`);
+    process.exitCode = 1;
+  }
 }

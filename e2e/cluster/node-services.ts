@@ -1,6 +1,7 @@
-// The node-level services beside the control plane: ebb's node agent, kube-proxy (nftables mode,
-// so ClusterIPs work from the host and from pods) and CoreDNS (cluster.local only; it forwards
-// nothing, so no query leaves the machine), plus the API objects they need.
+// The host-level services beside the control plane: the local image registry the nodes pull
+// from, kube-proxy (nftables mode, so ClusterIPs work from the host and from pods) and CoreDNS
+// (cluster.local only; it forwards nothing, so no query leaves the machine), plus the API objects
+// they and the nodes need.
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ControlPlaneDirs } from './control-plane.ts';
@@ -9,8 +10,8 @@ import type { Daemons, DaemonSpec } from './daemons.ts';
 import { writeIfChanged } from './files.ts';
 import { waitHealthy } from './health.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
-import { binary } from './paths.ts';
-import { nodeIdentity } from './pki.ts';
+import { binary, IMAGE_STORE_DIR } from './paths.ts';
+import { IDENTITIES } from './pki.ts';
 import { sh } from './shell.ts';
 import {
   APISERVER_URL,
@@ -21,15 +22,30 @@ import {
   NODE_NAME,
   POD_CIDR,
   PORTS,
+  REGISTRY_ADDRESS,
 } from './topology.ts';
 
-export const NODE_SERVICES = ['ebb-node-agent', 'kube-proxy', 'coredns'] as const;
+export const NODE_SERVICES = ['registry', 'kube-proxy', 'coredns'] as const;
 
-const agentEntry = new URL('./agent/main.ts', import.meta.url).pathname;
+const registryEntry = new URL('./images/registry.ts', import.meta.url).pathname;
 
-/** Objects the services need: CoreDNS's RBAC, and the kube-dns Service pointing at it. */
+/** Objects the services need: CoreDNS's RBAC, the kube-dns Service pointing at it, and the API
+ * server's right to call the kubelets (logs, exec, port-forward) with its kubelet-client identity. */
 function addons(): string {
   const docs = [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'ebb-local:apiserver-kubelet-client' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'system:kubelet-api-admin',
+      },
+      subjects: [
+        { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: IDENTITIES.apiserverKubelet.commonName },
+      ],
+    },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
@@ -87,14 +103,9 @@ function addons(): string {
 function specs(dirs: ControlPlaneDirs): DaemonSpec[] {
   return [
     {
-      name: 'ebb-node-agent',
+      name: 'registry',
       command: process.execPath,
-      args: [agentEntry],
-      env: {
-        KUBECONFIG: kubeconfigPath(dirs, nodeIdentity(NODE_NAME).file),
-        EBB_AGENT_STATE: join(dirs.state, 'agent'),
-        EBB_PKI_DIR: dirs.pki,
-      },
+      args: [registryEntry, '--listen', REGISTRY_ADDRESS, '--store', IMAGE_STORE_DIR],
     },
     {
       name: 'kube-proxy',
@@ -106,7 +117,7 @@ function specs(dirs: ControlPlaneDirs): DaemonSpec[] {
 }
 
 export async function startNodeServices(daemons: Daemons, dirs: ControlPlaneDirs): Promise<void> {
-  for (const id of [nodeIdentity(NODE_NAME).file, 'kube-proxy', 'coredns']) {
+  for (const id of ['kube-proxy', 'coredns']) {
     await writeKubeconfig(dirs.pki, id, APISERVER_URL, kubeconfigPath(dirs, id));
   }
   await writeIfChanged(
@@ -154,6 +165,10 @@ export async function startNodeServices(daemons: Daemons, dirs: ControlPlaneDirs
   // up to date anyway, so the one starting now builds its tables from nothing.
   if ((await daemons.pid('kube-proxy')) === undefined) await removeProxyTables();
   for (const spec of specs(dirs)) await daemons.start(spec);
+}
+
+/** kube-proxy counts itself healthy only once its node exists, so this runs after the nodes start. */
+export async function waitNodeServices(daemons: Daemons, dirs: ControlPlaneDirs): Promise<void> {
   const alive = (name: string) => async () => (await daemons.pid(name)) !== undefined;
   await waitHealthy(
     'kube-proxy',

@@ -77,9 +77,8 @@ export interface PkiOptions {
   dir: string;
   /** Addresses the apiserver is reached at (host side and ClusterIP). */
   apiserverIPs: string[];
-  /** Addresses the node agent's kubelet API is reached at. */
-  nodeIPs: string[];
-  nodeName: string;
+  /** Each node's name and the address its kubelet API is reached at. */
+  nodes: { name: string; ip: string }[];
 }
 
 export async function ensurePki(o: PkiOptions): Promise<void> {
@@ -138,13 +137,15 @@ export async function ensurePki(o: PkiOptions): Promise<void> {
       ['127.0.0.1', ...o.apiserverIPs],
     ),
   );
-  await signed(
-    o.dir,
-    'kubelet',
-    `/CN=${o.nodeName}`,
-    serverExt([o.nodeName, 'localhost'], ['127.0.0.1', ...o.nodeIPs]),
-  );
-  for (const id of [...Object.values(IDENTITIES), nodeIdentity(o.nodeName)]) {
+  for (const node of o.nodes) {
+    await signed(
+      o.dir,
+      `kubelet-${node.name}`,
+      `/CN=${node.name}`,
+      serverExt([node.name, 'localhost'], ['127.0.0.1', node.ip]),
+    );
+  }
+  for (const id of [...Object.values(IDENTITIES), ...o.nodes.map((n) => nodeIdentity(n.name))]) {
     await signed(o.dir, id.file, subject(id), clientExt);
   }
 }

@@ -12,9 +12,9 @@ const SS = [
 
 describe('portConflicts', () => {
   it('names each port a daemon that is not running would collide on, and who holds it', () => {
-    expect(portConflicts(SS, ['kube-controller-manager', 'ebb-node-agent', 'kube-proxy'])).toEqual([
+    expect(portConflicts(SS, ['kube-controller-manager', 'kubelet-ebb-node', 'kube-proxy'])).toEqual([
       { daemon: 'kube-controller-manager', port: 10257, holder: '"other-kcm",pid=202' },
-      { daemon: 'ebb-node-agent', port: 10250, holder: `a listener on ${BRIDGE_IP}:10250` },
+      { daemon: 'kubelet-ebb-node', port: 10250, holder: `a listener on ${BRIDGE_IP}:10250` },
       { daemon: 'kube-proxy', port: 10256, holder: '"node",pid=303' },
     ]);
   });

@@ -1,7 +1,10 @@
 // The host ports the local cluster's daemons listen on, and which of them another program already
 // holds: `cluster:up` checks them before it starts anything, so that a busy port is one clear
 // message instead of a daemon that dies with "address already in use" in its log.
-import { BRIDGE_IP, PORTS } from './topology.ts';
+import { BRIDGE_IP, nodeLayout, PORTS, REGISTRY_ADDRESS } from './topology.ts';
+
+const firstNode = nodeLayout(1);
+const [registryHost = '', registryPort = ''] = REGISTRY_ADDRESS.split(':');
 
 /** TCP ports each daemon listens on, with the address it binds. */
 export const DAEMON_PORTS: Record<string, { port: number; address: string }[]> = {
@@ -12,7 +15,11 @@ export const DAEMON_PORTS: Record<string, { port: number; address: string }[]> =
   'kube-apiserver': [{ port: PORTS.apiserver, address: BRIDGE_IP }],
   'kube-controller-manager': [{ port: PORTS.controllerManager, address: '127.0.0.1' }],
   'kube-scheduler': [{ port: PORTS.scheduler, address: '127.0.0.1' }],
-  'ebb-node-agent': [{ port: PORTS.kubelet, address: BRIDGE_IP }],
+  registry: [{ port: Number(registryPort), address: registryHost }],
+  [`kubelet-${firstNode.name}`]: [
+    { port: firstNode.kubeletPort, address: firstNode.ip },
+    { port: firstNode.healthzPort, address: '127.0.0.1' },
+  ],
   'kube-proxy': [
     { port: PORTS.proxyHealth, address: '127.0.0.1' },
     { port: PORTS.proxyMetrics, address: '127.0.0.1' },

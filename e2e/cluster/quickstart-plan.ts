@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 export const QUICKSTART_NAMESPACE = 'default';
-/** Knative's published hello world, for clusters that do not have the local image table. */
+/** Knative's published hello world, for clusters other than the local one (whose registry has dev.local/helloworld). */
 export const PUBLIC_HELLO_IMAGE = 'ghcr.io/knative/helloworld-go:latest';
 /** Knative's shortest stable window: the revision goes inactive 6 s after its last request, not 60 s. */
 export const QUICKSTART_WINDOW = '6s';

@@ -42,7 +42,7 @@ describe('installArgs', () => {
       '--set',
       'image.tag=dev',
       '--set',
-      'image.pullPolicy=Never',
+      'image.pullPolicy=IfNotPresent',
       '--set-json',
       'config.domain={"example.com":""}',
       '--wait',

@@ -5,13 +5,13 @@ import type { CoreV1Event, V1ContainerStatus, V1Pod } from '@kubernetes/client-n
 
 export const RELEASE = 'ebb';
 export const NAMESPACE = 'ebb-system';
-/** The image every component runs; the local cluster's image table maps it to this checkout. */
+/** The image every component runs; on the local cluster `npm run deploy` builds it from this checkout's Dockerfile. */
 export const LOCAL_IMAGE = { repository: 'dev.local/ebb', tag: 'dev' } as const;
 export const INSTALL_TIMEOUT = '3m';
 
 /**
- * `helm upgrade --install` with the local cluster's values: its image (no registry, so never
- * pulled) and `example.com` as the domain, so URLs look like those in Knative's docs. `extra` comes
+ * `helm upgrade --install` with the local cluster's values: its image (pulled from the local
+ * registry by each node that runs it) and `example.com` as the domain, so URLs look like those in Knative's docs. `extra` comes
  * last, so a user's `--set` overrides ours (helm keeps the last value).
  */
 export function installArgs(chart: string, extra: readonly string[] = []): string[] {
@@ -28,7 +28,7 @@ export function installArgs(chart: string, extra: readonly string[] = []): strin
     '--set',
     `image.tag=${LOCAL_IMAGE.tag}`,
     '--set',
-    'image.pullPolicy=Never',
+    'image.pullPolicy=IfNotPresent',
     '--set-json',
     'config.domain={"example.com":""}',
     '--wait',

@@ -32,8 +32,8 @@ export function suiteBinary(name: SuiteName): string {
   return join(SUITES_DIR, `${name}.test`);
 }
 
-/** The built test image `name` (its Go binary), which the node agent runs for
- * `knative.test/serving/<name>`. */
+/** The built test image `name` (its Go binary), which e2e/cluster/images/ packs as
+ * `knative.test/serving/<name>` with the binary at /ko-app/<name>, as ko does. */
 export function knativeImage(name: string): string {
   return join(KNATIVE_IMAGES_DIR, name);
 }

@@ -6,14 +6,6 @@ import type { SuiteName } from './knative.ts';
 export const LEFT_OUT: Record<SuiteName, Readonly<Record<string, string>>> = {
   api: {},
   runtime: {
-    // Each needs what only a container runtime gives, which the local node agent is not (the
-    // real-node issue, 17): it runs containers as root host processes, without an image's
-    // filesystem, user or cgroup namespace.
-    TestMustHaveCgroupConfigured: "a cgroup mount of the container's own at /sys/fs/cgroup (issue 17)",
-    TestShouldHaveCgroupReadOnly: "a read-only cgroup mount of the container's own (issue 17)",
-    TestMustRunAsUser: 'securityContext.runAsUser: containers run as root (issue 17)',
-    TestShouldRunAsUserContainerDefault: "the image's own USER: there is no image config (issue 17)",
-    TestShouldHaveFiles: "the container's own /dev and root filesystem (issue 17)",
     // HTTP/2 cleartext to a port named h2c is the HTTP/2 and gRPC issue's (18).
     TestProtocols: 'h2c to the container (issue 18)',
   },

@@ -13,6 +13,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { STATE_DIR, tool } from '../cluster/paths.ts';
 import { count, parseEvents, readEvents, summaryLine, type SuiteReport } from './go-test-events.ts';
 import { LEFT_OUT, skipPattern } from './left-out.ts';
+import { buildClusterImages } from '../cluster/images/app-images.ts';
 import {
   buildKnative,
   KNATIVE_DIR,
@@ -228,6 +229,8 @@ if (local && !(await installed(kc.makeApiClient(AppsV1Api)))) {
   log('testing the ebb installed on the cluster (`npm run deploy` installs this checkout)');
 }
 await buildKnative(suites);
+// The test images just built go into the local registry, which the nodes pull from.
+if (local) await buildClusterImages();
 const ingress = await prepareCluster(kc.makeApiClient(CoreV1Api));
 
 const reports: SuiteReport[] = [];

@@ -185,7 +185,8 @@ describe('the local cluster', () => {
     await createPod(
       'envcheck',
       {
-        image: 'dev.local/helloworld',
+        // A shell and its tools: the Debian base that `npm run deploy` exports.
+        image: 'dev.local/debian:bookworm',
         command: ['/bin/sh', '-c', script],
         workingDir: '/scratch',
         env: [
@@ -274,7 +275,11 @@ describe('the local cluster', () => {
   });
 
   it('reports the exit code of a failing container', async () => {
-    await createPod('failing', { image: 'dev.local/failing' });
+    // The kubelet takes a failed container's message from its log only when asked to.
+    await createPod('failing', {
+      image: 'dev.local/failing',
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+    });
     const terminated = await eventually('an exit code', async () => {
       const pod = await core.readNamespacedPod({ name: 'failing', namespace: ns });
       const status = pod.status?.containerStatuses?.[0];
@@ -288,7 +293,18 @@ describe('the local cluster', () => {
   it('deletes a pod gracefully: preStop, then SIGTERM, then gone', async () => {
     await createPod('graceful', {
       image: 'dev.local/helloworld',
-      lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', 'echo prestop-ran'] } } },
+      // An exec hook's output is not the container's log: the hook writes to the app's stdout.
+      lifecycle: {
+        preStop: {
+          exec: {
+            command: [
+              '/usr/local/bin/node',
+              '-e',
+              'require("fs").writeFileSync("/proc/1/fd/1", "prestop-ran\\n")',
+            ],
+          },
+        },
+      },
     });
     const pod = await runningPod('graceful');
     // The stream ends when the pod is gone; kubectl may then exit non-zero with what it printed.

@@ -1,5 +1,5 @@
 // Controller restarts on the real cluster: two replicas elect one leader on a Lease; killing the
-// leader (no chance to release the lease) hands over to the standby; and killing it in the middle of
+// leader (deleted with no grace period) hands over to the standby; and killing it in the middle of
 // reconciling never stamps out a duplicate Revision. Disruptive: it kills ebb's pods, so it runs
 // after the other suites (see e2e/run.ts).
 import { CoordinationV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -109,9 +109,14 @@ describe('controller with two replicas', () => {
     process.stderr.write(`[failover] leader ${first} killed; ${next} leads after ${String(handoverMs)} ms\n`);
     // The standby and the pod that replaces the killed one both poll the Lease once it expires, so
     // either may take it; whichever does is a live controller replica and turns Ready as leader.
-    await eventually(`the new leader ${next} Ready`, async () =>
-      (await controllerPods()).includes(next) ? true : undefined,
-    );
+    await eventually(`the new leader ${next} Ready`, async () => {
+      const ready = await controllerPods();
+      if (ready.includes(next)) return true;
+      const pod = await core.readNamespacedPod({ namespace: SYSTEM, name: next }).catch(() => undefined);
+      throw new Error(
+        `ready controller pods: ${ready.join(', ') || 'none'}; ${next}: ${JSON.stringify(pod?.status?.conditions ?? 'gone')} ${JSON.stringify(pod?.status?.containerStatuses?.[0]?.state ?? {})}`,
+      );
+    });
 
     // The new leader reconciles: a Service created now becomes Ready.
     await custom.create(SERVING_SERVICES, service('after-failover', 'x'));

@@ -1,18 +1,19 @@
-// The whole local cluster dies at once, as in a power cut or a killed session: every daemon and
-// every pod process gets SIGKILL, so nothing cleans up. `cluster up` must bring it back as a
-// rebooted node comes back: each pod on a fresh sandbox with exactly one IP, ebb's components
-// ready, and a Knative Service created before the crash answering through the gateway again.
+// The whole local cluster dies at once, as in a power cut or a killed session: every daemon
+// (control plane, kubelet, containerd) and every shim and container gets SIGKILL, so nothing cleans
+// up. `cluster up` must bring it back as a rebooted node comes back: each pod on a fresh sandbox
+// with exactly one IP, ebb's components ready, and a Knative Service created before the crash
+// answering through the gateway again.
 // Disruptive: e2e/run.ts runs it with the API-server restart suite, after every other suite.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomResources, SERVING_SERVICES } from '../../src/controller/kube.ts';
 import { CONTROL_PLANE } from '../cluster/control-plane.ts';
 import { Daemons } from '../cluster/daemons.ts';
 import { NODE_SERVICES } from '../cluster/node-services.ts';
 import { STATE_DIR } from '../cluster/paths.ts';
-import { listSandboxNamespaces } from '../cluster/agent/sandbox.ts';
+import { processesIn } from '../cluster/cgroups.ts';
 import { gateway, send, type Gateway } from './dataplane-client.ts';
 import {
   apps,
@@ -39,7 +40,8 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Every process of the cluster: its daemons and whatever runs in a pod's network namespace. */
+/** Every process of the cluster: its host daemons, and everything in the nodes' cgroups (kubelet,
+ * containerd, the shims and every container). */
 async function clusterPids(): Promise<number[]> {
   const daemons = new Daemons(STATE_DIR);
   const pids: number[] = [];
@@ -47,15 +49,7 @@ async function clusterPids(): Promise<number[]> {
     const pid = await daemons.pid(name);
     if (pid !== undefined) pids.push(pid);
   }
-  for (const netns of await listSandboxNamespaces()) {
-    const out = execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' });
-    pids.push(
-      ...out
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map(Number),
-    );
-  }
+  pids.push(...(await processesIn('/ebb')));
   return pids;
 }
 
@@ -126,4 +120,5 @@ it('brings every pod back at one IP each, and the Service answers through the ga
     120_000,
   );
   expect(answer.status).toBe(200);
-});
+  // cluster up, then up to 3 min for the pods and 2 for the answer.
+}, 420_000);

@@ -1,7 +1,8 @@
-// The container image cannot be built here (no Docker engine), so this reads the Dockerfile for
-// what the image must be: multi-stage, production dependencies only, the same build command as
-// the checkout, a non-root user, OCI labels, and an entrypoint that runs the ebb command whose
-// first argument picks the component.
+// What the Dockerfile says the image must be, read without building it (the local cluster's
+// `npm run deploy` builds it with podman, and the e2e suites run it): multi-stage, public bases
+// by default behind build arguments, production dependencies only, the same build command as the
+// checkout, a non-root user, OCI labels, and an entrypoint that runs the ebb command whose first
+// argument picks the component.
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 
@@ -18,18 +19,28 @@ interface Stage {
   lines: string[];
 }
 
-/** The Dockerfile's stages, each with its instructions (continuation lines joined, comments dropped). */
+/** The Dockerfile's stages, each with its instructions (continuation lines joined, comments
+ * dropped) and its base with the default of a global build argument filled in, as a public build
+ * without --build-arg resolves it. */
 function stages(text: string): Stage[] {
   const instructions = text
     .replace(/\\\n\s*/g, ' ')
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
+  const args = new Map<string, string>();
   const out: Stage[] = [];
   for (const line of instructions) {
+    const arg = /^ARG\s+(\w+)=(\S+)$/i.exec(line);
+    if (arg !== null && out.length === 0) {
+      args.set(arg[1] ?? '', arg[2] ?? '');
+      continue;
+    }
     const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (from !== null) out.push({ from: from[1] ?? '', name: from[2], lines: [] });
-    else out.at(-1)?.lines.push(line);
+    if (from !== null) {
+      const base = (from[1] ?? '').replace(/^\$\{(\w+)\}$/, (whole, name: string) => args.get(name) ?? whole);
+      out.push({ from: base, name: from[2], lines: [] });
+    } else out.at(-1)?.lines.push(line);
   }
   return out;
 }
@@ -83,5 +94,14 @@ describe('the Dockerfile', () => {
     for (const component of ['controller', 'webhook', 'gateway', 'autoscaler']) {
       expect(cli).toContain(`case '${component}':`);
     }
+  });
+
+  it('lets only the npm ci steps see a proxy CA, as a build secret that no layer keeps', () => {
+    const lines = all.flatMap((stage) => stage.lines);
+    const installs = lines.filter((l) => /\bnpm ci\b/.test(l));
+    expect(installs.length).toBeGreaterThan(0);
+    for (const line of installs) expect(line).toMatch(/^RUN --mount=type=secret,id=ca,[^ ]*required=false /);
+    expect(lines.filter((l) => l.includes('secret'))).toEqual(installs);
+    expect(lines.filter((l) => /^(COPY|ADD)\b/.test(l) && /ca\.crt|certs?\b/i.test(l))).toEqual([]);
   });
 });
