@@ -1,10 +1,33 @@
 // Requests through ebb's gateway from the host, the way a client outside the pods sends them: to a
 // gateway Service's ClusterIP with a Host header naming the route. Load is always bounded (a fixed
 // number of clients, stopped by the caller) and tallied by status and body, never timed.
+import { AutoscalingV2Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { Agent, request } from 'node:http';
-import { core } from './kube.ts';
+import { apps, core, kc, readyPods } from './kube.ts';
 
 const SYSTEM = 'ebb-system';
+
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const GATEWAY_PODS = 'app.kubernetes.io/component=gateway';
+
+/** Sets the gateway's replicas, with its HPA's minimum to match so the HPA does not undo it. */
+export async function gatewayReplicas(replicas: number): Promise<void> {
+  await kc
+    .makeApiClient(AutoscalingV2Api)
+    .patchNamespacedHorizontalPodAutoscaler(
+      { namespace: SYSTEM, name: 'ebb-gateway', body: { spec: { minReplicas: replicas } } },
+      MERGE,
+    );
+  await apps.patchNamespacedDeploymentScale(
+    { namespace: SYSTEM, name: 'ebb-gateway', body: { spec: { replicas } } },
+    MERGE,
+  );
+}
+
+/** The gateway's pods that are Ready and not being deleted. */
+export function readyGatewayPods(): Promise<V1Pod[]> {
+  return readyPods(SYSTEM, GATEWAY_PODS);
+}
 
 /** `ebb-gateway` serves public hosts; `ebb-gateway-internal` public and cluster-local ones. */
 export type GatewayService = 'ebb-gateway' | 'ebb-gateway-internal';

@@ -4,54 +4,30 @@
 // flight before it exits. And with 1, 2 or 3 replicas, containerConcurrency 1 still means one
 // request at a time in the pod: the replicas share the pods out (docs/dataplane.md). Disruptive:
 // it changes ebb's own Deployment, so it runs after the other suites.
-import { AutoscalingV2Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CustomResources, SERVING_SERVICES } from '../../src/controller/kube.ts';
 import { Agent } from 'node:http';
 import { z } from 'zod';
-import { burst, gateway, Load, send, tally, type Gateway } from './dataplane-client.ts';
 import {
-  apps,
-  core,
-  createNamespace,
-  deleteNamespace,
-  eventually,
-  kc,
-  readyHost,
-  steadyService,
-} from './kube.ts';
+  burst,
+  gateway,
+  gatewayReplicas,
+  Load,
+  readyGatewayPods,
+  send,
+  tally,
+  type Gateway,
+} from './dataplane-client.ts';
+import { core, createNamespace, deleteNamespace, eventually, kc, readyHost, steadyService } from './kube.ts';
 
 const SYSTEM = 'ebb-system';
-const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const hpa = kc.makeApiClient(AutoscalingV2Api);
 const custom = new CustomResources(kc);
 let ns = '';
 let gw: Gateway;
 
-async function gatewayReplicas(replicas: number): Promise<void> {
-  await hpa.patchNamespacedHorizontalPodAutoscaler(
-    { namespace: SYSTEM, name: 'ebb-gateway', body: { spec: { minReplicas: replicas } } },
-    MERGE,
-  );
-  await apps.patchNamespacedDeploymentScale(
-    { namespace: SYSTEM, name: 'ebb-gateway', body: { spec: { replicas } } },
-    MERGE,
-  );
-}
-
-async function readyGatewayPods(): Promise<string[]> {
-  const pods = await core.listNamespacedPod({
-    namespace: SYSTEM,
-    labelSelector: 'app.kubernetes.io/component=gateway',
-  });
-  return pods.items
-    .filter(
-      (p) =>
-        p.metadata?.deletionTimestamp == null &&
-        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
-    )
-    .map((p) => p.metadata?.name ?? '');
-}
+/** Names of the gateway pods that are Ready and not being deleted. */
+const readyGatewayNames = async (): Promise<string[]> =>
+  (await readyGatewayPods()).map((p) => p.metadata?.name ?? '');
 
 beforeAll(async () => {
   ns = await createNamespace('gateway-failover');
@@ -72,7 +48,7 @@ describe('gateway replicas', () => {
     const pods = await eventually(
       'two ready gateway pods',
       async () => {
-        const ready = await readyGatewayPods();
+        const ready = await readyGatewayNames();
         return ready.length === 2 ? ready : undefined;
       },
       120_000,
@@ -120,7 +96,7 @@ describe('containerConcurrency across gateway replicas', () => {
       await gatewayReplicas(replicas);
       await eventually(
         `${String(replicas)} ready gateway pod(s)`,
-        async () => ((await readyGatewayPods()).length === replicas ? true : undefined),
+        async () => ((await readyGatewayNames()).length === replicas ? true : undefined),
         120_000,
       );
       const name = `single-${String(replicas)}`;

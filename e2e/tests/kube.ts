@@ -157,6 +157,16 @@ export async function httpGet(url: string, timeoutMs = 5000): Promise<{ status: 
   return { status: response.status, body: await response.text() };
 }
 
+/** The pods matching `labelSelector` that are Ready and not being deleted. */
+export async function readyPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+  const pods = await core.listNamespacedPod({ namespace, labelSelector });
+  return pods.items.filter(
+    (p) =>
+      p.metadata?.deletionTimestamp == null &&
+      p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+  );
+}
+
 /** The node is Ready and carries no not-ready or unreachable taint, so pods can be scheduled. */
 export async function nodesSchedulable(): Promise<void> {
   await eventually(

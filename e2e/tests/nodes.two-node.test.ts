@@ -4,15 +4,13 @@
 // process on it killed at once: kubelet, containerd, the shims and the containers) may fail only
 // the requests in flight on it; the count is printed. Runs on the local cluster with two nodes
 // (e2e/run.ts brings the second one up for this file, and `cluster up` takes it away again).
-import { AutoscalingV2Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { CustomResources, SERVING_SERVICES } from '../../src/controller/kube.ts';
 import { processesIn } from '../cluster/cgroups.ts';
 import { nodeLayout } from '../cluster/topology.ts';
-import { gateway, Load, send, type Gateway } from './dataplane-client.ts';
+import { gateway, gatewayReplicas, Load, readyGatewayPods, send, type Gateway } from './dataplane-client.ts';
 import {
-  apps,
   core,
   createNamespace,
   deleteNamespace,
@@ -21,37 +19,16 @@ import {
   kubectl,
   nodesSchedulable,
   readyHost,
+  readyPods,
   steadyService,
 } from './kube.ts';
 
-const SYSTEM = 'ebb-system';
-const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const custom = new CustomResources(kc);
-const hpa = kc.makeApiClient(AutoscalingV2Api);
 const second = nodeLayout(2);
 /** Clients of the constant load: each has at most one request in flight. */
 const CLIENTS = 10;
 let ns = '';
 let gw: Gateway;
-
-async function gatewayReplicas(replicas: number): Promise<void> {
-  await hpa.patchNamespacedHorizontalPodAutoscaler(
-    { namespace: SYSTEM, name: 'ebb-gateway', body: { spec: { minReplicas: replicas } } },
-    MERGE,
-  );
-  await apps.patchNamespacedDeploymentScale(
-    { namespace: SYSTEM, name: 'ebb-gateway', body: { spec: { replicas } } },
-    MERGE,
-  );
-}
-
-const live = (pods: V1Pod[]): V1Pod[] => pods.filter((p) => p.metadata?.deletionTimestamp == null);
-const ready = (p: V1Pod): boolean =>
-  p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
-
-async function readyPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
-  return live((await core.listNamespacedPod({ namespace, labelSelector })).items).filter(ready);
-}
 
 /** A Service with `scale` pods always up, its host once ready and every pod Ready. */
 async function spreadService(name: string, scale: number): Promise<string> {
@@ -88,7 +65,7 @@ describe('two nodes', () => {
     await eventually(
       `a ready gateway pod on ${second.name}`,
       async () => {
-        const pods = await readyPods(SYSTEM, 'app.kubernetes.io/component=gateway');
+        const pods = await readyGatewayPods();
         return pods.length === 2 && pods.some((p) => p.spec?.nodeName === second.name) ? true : undefined;
       },
       120_000,
@@ -114,7 +91,7 @@ describe('two nodes', () => {
       'the evicted pods replaced on the remaining node',
       async () => {
         const revision = await readyPods(ns, 'serving.knative.dev/service=drained');
-        const gateways = await readyPods(SYSTEM, 'app.kubernetes.io/component=gateway');
+        const gateways = await readyGatewayPods();
         const moved = [...revision, ...gateways].every((p) => p.spec?.nodeName !== second.name);
         return moved && revision.length === 4 && gateways.length === 2 ? true : undefined;
       },
@@ -146,7 +123,7 @@ describe('two nodes', () => {
       120_000,
     );
     // The gateway stays on the node that survives; only revision pods are lost.
-    const gateways = await readyPods(SYSTEM, 'app.kubernetes.io/component=gateway');
+    const gateways = await readyGatewayPods();
     expect(gateways.every((p) => p.spec?.nodeName !== second.name)).toBe(true);
 
     const load = new Load(gw, host, '/?sleep=50', CLIENTS);

@@ -405,7 +405,7 @@ async function runtimeBase(node: BaseResult): Promise<BaseResult> {
     ...CONTAINER_LIMITS,
     RUNTIME_BASE,
     '-e',
-    'require("node:os").userInfo().uid === 65532 || process.exit(1)',
+    'const { uid } = require("node:os").userInfo(); if (uid !== 65532) { console.error(`the runtime base runs node as uid ${uid}, not 65532 (nonroot)`); process.exit(1); }',
   ]);
   const steps = [`podman build + run ${seconds(started)}`];
   log(`${RUNTIME_BASE}: ${steps.join(', ')}`);
